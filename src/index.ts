@@ -1,0 +1,28 @@
+/**
+ * mobilegrad: tensors, autograd and hand-written WGSL kernels on WebGPU, in Node and the browser.
+ * `import * as mg from 'mobilegrad'`, then `await mg.init()`.
+ */
+export { init, getDevice, hasDevice, type DeviceReport, type InitOptions } from './device/device.js';
+export { MobilegradError, GPUExecutionError } from './device/errors.js';
+export { Tensor, type GradNode } from './tensor/tensor.js';
+export type { DType } from './tensor/dtype.js';
+export { tensor, zeros, ones, full, randn, uniform, type TensorOptions } from './tensor/create.js';
+export { seed, Rng } from './tensor/random.js';
+export { tidy, keep } from './tensor/scope.js';
+export { noGrad, isGradEnabled, attach } from './autograd/graph.js';
+export { gradcheck, type GradcheckOptions, type GradcheckReport } from './autograd/gradcheck.js';
+export { defineKernel, declaredKernels, grid1d, gridFor, type KernelSpec, Kernel } from './kernel/define-kernel.js';
+export { runKernel, runKernel1, type OutputSpec } from './kernel/run-kernel.js';
+export * from './ops/index.js';
+
+import { getDevice } from './device/device.js';
+
+/** Submits queued GPU work and waits for it; rethrows any GPU error. */
+export async function sync(): Promise<void> {
+  await getDevice().sync();
+}
+
+/** Live buffers and bytes held by tensors, pool size, dispatch and submit counts. */
+export function memoryStats() {
+  return getDevice().stats();
+}

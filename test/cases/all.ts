@@ -1,0 +1,5 @@
+/** Every kernel case: run by test/kernels.test.ts under vitest and by the Chromium suite. */
+import type { Case } from '../support/cases.js';
+import elementwise, { activationCases } from './elementwise.cases.js';
+
+export const allCases: Case[] = [...elementwise, ...activationCases];
