@@ -1,0 +1,76 @@
+/** Small layers: activations, linear, dropout, squeeze-and-excitation. */
+import type { ActivationName } from '../../kernels/activation.js';
+import { activation } from '../ops/activation.js';
+import { reshape } from '../ops/elementwise.js';
+import { dropout, globalAvgPool, linear, mul } from '../ops/index.js';
+import { globalRng } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { constant, kaimingNormalFanOut, normal } from './init.js';
+import { Module } from './module.js';
+
+export class Activation extends Module {
+  constructor(readonly kind: ActivationName) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return this.kind === 'identity' ? x : activation(x, this.kind);
+  }
+}
+
+/** y = x W + b with W [in, out] (PyTorch stores [out, in]). */
+export class Linear extends Module {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, init: 'normal0.01' | 'kaiming' = 'normal0.01') {
+    super();
+    const w = init === 'kaiming' ? kaimingNormalFanOut([inFeatures, outFeatures], outFeatures) : normal([inFeatures, outFeatures], 0.01);
+    this.addParameter('weight', w, 'io');
+    this.addParameter('bias', constant([outFeatures], 0), 'same');
+  }
+  forward(x: Tensor): Tensor {
+    return linear(x, this.tensorOf('weight'), this.tensorOf('bias'));
+  }
+}
+
+/** Inverted dropout; each call draws a fresh seed from the global generator (so `mg.seed` fixes runs). */
+export class Dropout extends Module {
+  constructor(readonly p: number) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    return dropout(x, this.p, { seed: globalRng().seed(), training: true });
+  }
+}
+
+/**
+ * Squeeze-and-excitation: global average pool, 1x1 conv (fc1) + ReLU, 1x1 conv (fc2) + h-sigmoid,
+ * then the input scaled per channel. fc1/fc2 act on pooled [N, C] vectors, so they run as linear
+ * layers with 1x1-conv weights [Cin, Cout] (torchvision's names: fc1, fc2).
+ */
+export class SqueezeExcitation extends Module {
+  readonly fc1: SEConv;
+  readonly fc2: SEConv;
+  constructor(readonly channels: number, readonly squeeze: number) {
+    super();
+    this.fc1 = this.addModule('fc1', new SEConv(channels, squeeze));
+    this.fc2 = this.addModule('fc2', new SEConv(squeeze, channels));
+  }
+  forward(x: Tensor): Tensor {
+    const [n, , , c] = x.shape as [number, number, number, number];
+    const pooled = globalAvgPool(x);
+    const h = activation(this.fc1.call(pooled), 'relu');
+    const gate = activation(this.fc2.call(h), 'hsigmoid');
+    return mul(x, reshape(gate, [n, 1, 1, c]));
+  }
+}
+
+/** A 1x1 conv with bias applied to [N, C] vectors (the SE block's fc1 / fc2). */
+class SEConv extends Module {
+  constructor(inC: number, outC: number) {
+    super();
+    this.addParameter('weight', kaimingNormalFanOut([inC, outC], outC), 'io1x1');
+    this.addParameter('bias', constant([outC], 0), 'same');
+  }
+  forward(x: Tensor): Tensor {
+    return linear(x, this.tensorOf('weight'), this.tensorOf('bias'));
+  }
+}
