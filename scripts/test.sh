@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# `npm test`: the whole check, from a fresh clone or a working tree.
+#   1. system pieces (Mesa lavapipe from bookworm-backports, Debian's chromium): scripts/setup-system.sh
+#   2. npm ci when node_modules is missing or older than package-lock.json
+#   3. typecheck (tsc --noEmit), counted as one test
+#   4. build (scripts/build.mjs: Node + browser bundles, .d.ts), counted as one test
+#   5. vitest (console reporter + JSON in test-results/vitest.json)
+#   6. the kernel cases in headless Chromium (test/browser/run.mjs, JSON in test-results/browser.json)
+# The last line is exactly "N passed, N failed"; the exit status is non-zero if anything failed
+# or vitest ran no tests.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+RESULTS="$ROOT/test-results"
+mkdir -p "$RESULTS"
+rm -f "$RESULTS/vitest.json" "$RESULTS/browser.json"
+
+T0=$(date +%s)
+passed=0
+failed=0
+failures=()
+
+stamp() { printf '\n== %s (%ds) ==\n' "$1" "$(( $(date +%s) - T0 ))"; }
+pass() { passed=$((passed + $1)); }
+fail() { failed=$((failed + $1)); failures+=("$2"); }
+
+stamp "system packages"
+if ! bash scripts/setup-system.sh; then
+  echo "scripts/setup-system.sh failed: Mesa 25 (bookworm-backports) and chromium are needed" >&2
+  fail 1 "setup-system"
+fi
+
+stamp "node modules"
+# Stale when any declared dependency is missing or package-lock.json changed after the last install
+# (npm writes node_modules/.package-lock.json on every install).
+deps_ok() {
+  [ -f node_modules/.package-lock.json ] || return 1
+  [ package-lock.json -nt node_modules/.package-lock.json ] && return 1
+  [ package.json -nt node_modules/.package-lock.json ] && return 1
+  node -e '
+    const fs = require("fs");
+    const p = JSON.parse(fs.readFileSync("package.json", "utf8"));
+    const names = Object.keys({ ...p.dependencies, ...p.devDependencies });
+    const missing = names.filter((n) => !fs.existsSync(`node_modules/${n}/package.json`));
+    if (missing.length) { console.log(`missing: ${missing.join(", ")}`); process.exit(1); }
+  '
+}
+if deps_ok; then
+  echo "node_modules is up to date"
+else
+  # npm 11 runs no dependency install scripts unless approved; none is needed here (esbuild's
+  # binary comes from its optional @esbuild/* package, webgpu ships dawn.node for Linux).
+  if ! npm ci --no-audit --no-fund; then
+    echo "npm ci failed" >&2
+    fail 1 "npm ci"
+  fi
+fi
+
+stamp "typecheck"
+if npx --no-install tsc --noEmit -p tsconfig.json; then
+  echo "typecheck passed"
+  pass 1
+else
+  fail 1 "typecheck"
+fi
+
+stamp "build"
+if node scripts/build.mjs; then
+  pass 1
+else
+  fail 1 "build"
+fi
+
+stamp "vitest"
+npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$RESULTS/vitest.json"
+vitest_rc=$?
+if [ -f "$RESULTS/vitest.json" ]; then
+  read -r v_total v_passed v_failed < <(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    // Suites that fail to load show up as failed test files with no tests in them.
+    const brokenFiles = (r.testResults ?? []).filter((f) => f.status === "failed" && !(f.assertionResults ?? []).length).length;
+    console.log(r.numTotalTests, r.numPassedTests, r.numFailedTests + brokenFiles);
+  ' "$RESULTS/vitest.json")
+  echo "vitest: $v_passed passed, $v_failed failed of $v_total (exit $vitest_rc)"
+  pass "$v_passed"
+  [ "$v_failed" -gt 0 ] && fail "$v_failed" "vitest"
+  if [ "$v_total" -eq 0 ]; then echo "vitest ran no tests" >&2; fail 1 "vitest ran no tests"; fi
+  if [ "$vitest_rc" -ne 0 ] && [ "$v_failed" -eq 0 ]; then fail 1 "vitest exit $vitest_rc"; fi
+else
+  echo "vitest wrote no report (exit $vitest_rc)" >&2
+  fail 1 "vitest"
+fi
+
+stamp "browser suite (headless Chromium)"
+node test/browser/run.mjs --json "$RESULTS/browser.json"
+browser_rc=$?
+if [ -f "$RESULTS/browser.json" ]; then
+  read -r b_passed b_failed < <(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(r.passed, r.failed);
+  ' "$RESULTS/browser.json")
+  pass "$b_passed"
+  [ "$b_failed" -gt 0 ] && fail "$b_failed" "browser"
+  if [ "$browser_rc" -ne 0 ] && [ "$b_failed" -eq 0 ]; then fail 1 "browser exit $browser_rc"; fi
+else
+  echo "the browser suite wrote no summary (exit $browser_rc)" >&2
+  fail 1 "browser"
+fi
+
+stamp "done"
+if [ "${#failures[@]}" -gt 0 ]; then echo "failed: ${failures[*]}"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
