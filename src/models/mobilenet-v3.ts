@@ -1,0 +1,93 @@
+/**
+ * MobileNetV3-Small built from its config table, with torchvision's module tree so that parameter
+ * names equal torchvision's state_dict keys. Input NHWC [N, H, W, 3], output logits [N, classes].
+ */
+import type { ActivationName } from '../../kernels/activation.js';
+import { globalAvgPool } from '../ops/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { BatchNorm2d } from '../nn/batchnorm.js';
+import { Conv2d } from '../nn/conv.js';
+import { Activation, Dropout, Linear, SqueezeExcitation } from '../nn/layers.js';
+import { Module, Sequential } from '../nn/module.js';
+import { add } from '../ops/elementwise.js';
+import { resolveConfig, type MobileNetV3Options } from './mobilenet-v3-config.js';
+
+/** Conv + BatchNorm (+ activation): torchvision's Conv2dNormActivation, children "0" and "1". */
+export class ConvBNAct extends Module {
+  readonly conv: Conv2d;
+  readonly bn: BatchNorm2d;
+  readonly activation: Activation | null;
+  constructor(inC: number, outC: number, kernel: number, stride: number, groups: number, readonly act: ActivationName, bnMomentum: number) {
+    super();
+    this.conv = this.addModule('0', new Conv2d(inC, outC, kernel, { stride, groups, padding: Math.floor(kernel / 2) }));
+    this.bn = this.addModule('1', new BatchNorm2d(outC, { momentum: bnMomentum }));
+    this.activation = act === 'identity' ? null : this.addModule('2', new Activation(act));
+  }
+  forward(x: Tensor): Tensor {
+    const y = this.bn.call(this.conv.call(x));
+    return this.activation ? this.activation.call(y) : y;
+  }
+}
+
+/** The bneck block: expand (1x1), depthwise, optional SE, project (1x1, linear); residual when shapes allow. */
+export class InvertedResidual extends Module {
+  readonly block: Sequential;
+  readonly residual: boolean;
+  constructor(cfg: ReturnType<typeof resolveConfig>['blocks'][number], bnMomentum: number) {
+    super();
+    const layers: Module[] = [];
+    if (cfg.expanded !== cfg.in) layers.push(new ConvBNAct(cfg.in, cfg.expanded, 1, 1, 1, cfg.activation, bnMomentum));
+    layers.push(new ConvBNAct(cfg.expanded, cfg.expanded, cfg.kernel, cfg.stride, cfg.expanded, cfg.activation, bnMomentum));
+    if (cfg.se) layers.push(new SqueezeExcitation(cfg.expanded, cfg.squeeze));
+    layers.push(new ConvBNAct(cfg.expanded, cfg.out, 1, 1, 1, 'identity', bnMomentum));
+    this.block = this.addModule('block', new Sequential(layers));
+    this.residual = cfg.stride === 1 && cfg.in === cfg.out;
+  }
+  forward(x: Tensor): Tensor {
+    const y = this.block.call(x);
+    return this.residual ? add(y, x) : y;
+  }
+}
+
+/** MobileNetV3-Small. `features` (stem, 11 blocks, last conv), then pool and `classifier`. */
+export class MobileNetV3Small extends Module {
+  readonly features: Sequential;
+  readonly classifier: Sequential;
+  readonly config: ReturnType<typeof resolveConfig>;
+  readonly options: Required<Omit<MobileNetV3Options, 'blocks'>> & Pick<MobileNetV3Options, 'blocks'>;
+
+  constructor(options: MobileNetV3Options) {
+    super();
+    this.options = { dropout: 0.2, widthMultiplier: 1, bnMomentum: 0.01, ...options };
+    const c = (this.config = resolveConfig(options));
+    const m = this.options.bnMomentum;
+    const feats: Module[] = [new ConvBNAct(3, c.stem, 3, 2, 1, 'hswish', m)];
+    for (const b of c.blocks) feats.push(new InvertedResidual(b, m));
+    feats.push(new ConvBNAct(c.blocks[c.blocks.length - 1]!.out, c.lastConv, 1, 1, 1, 'hswish', m));
+    this.features = this.addModule('features', new Sequential(feats));
+    this.classifier = this.addModule(
+      'classifier',
+      new Sequential([new Linear(c.lastConv, c.hidden), new Activation('hswish'), new Dropout(this.options.dropout), new Linear(c.hidden, c.numClasses)]),
+    );
+  }
+
+  get numClasses(): number {
+    return this.config.numClasses;
+  }
+
+  /** Logits [N, classes] for an NHWC batch [N, H, W, 3]. */
+  forward(x: Tensor): Tensor {
+    const f = this.features.call(x);
+    return this.classifier.call(globalAvgPool(f));
+  }
+
+  /** Sets the BatchNorm momentum of every layer. */
+  setBatchNormMomentum(momentum: number): void {
+    for (const [, mod] of this.namedModules()) if (mod instanceof BatchNorm2d) mod.momentum = momentum;
+  }
+}
+
+/** Builds MobileNetV3-Small exactly as torchvision's `mobilenet_v3_small` (2,542,856 parameters at 1000 classes). */
+export function mobilenetV3Small(options: MobileNetV3Options): MobileNetV3Small {
+  return new MobileNetV3Small(options);
+}
