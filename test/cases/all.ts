@@ -1,5 +1,7 @@
 /** Every kernel case: run by test/kernels.test.ts under vitest and by the Chromium suite. */
 import type { Case } from '../support/cases.js';
 import elementwise, { activationCases } from './elementwise.cases.js';
+import matmulCases from './matmul.cases.js';
+import augmentCases from './augment.cases.js';
 
-export const allCases: Case[] = [...elementwise, ...activationCases];
+export const allCases: Case[] = [...elementwise, ...activationCases, ...matmulCases, ...augmentCases];
