@@ -51,8 +51,15 @@ else
   # npm 11 runs no dependency install scripts unless approved; none is needed here (esbuild's
   # binary comes from its optional @esbuild/* package, webgpu ships dawn.node for Linux).
   if ! npm ci --no-audit --no-fund; then
-    echo "npm ci failed" >&2
-    fail 1 "npm ci"
+    # `npm ci` refuses a lock file that lacks an entry for an optional, other-platform dependency
+    # the registry cannot serve (vite's win32-only napi-windows-process-start-time answers 404 on
+    # some mirrors). `npm install --no-save` installs the same locked versions without rewriting
+    # package-lock.json.
+    echo "npm ci failed; retrying with npm install --no-save (the locked versions, lock file untouched)" >&2
+    if ! npm install --no-save --no-audit --no-fund; then
+      echo "npm install failed" >&2
+      fail 1 "npm install"
+    fi
   fi
 fi
 
