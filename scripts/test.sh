@@ -31,12 +31,11 @@ if ! bash scripts/setup-system.sh; then
 fi
 
 stamp "node modules"
-# Stale when any declared dependency is missing or package-lock.json changed after the last install
+# Stale when a declared dependency is missing or package-lock.json changed after the last install
 # (npm writes node_modules/.package-lock.json on every install).
 deps_ok() {
   [ -f node_modules/.package-lock.json ] || return 1
   [ package-lock.json -nt node_modules/.package-lock.json ] && return 1
-  [ package.json -nt node_modules/.package-lock.json ] && return 1
   node -e '
     const fs = require("fs");
     const p = JSON.parse(fs.readFileSync("package.json", "utf8"));
@@ -50,7 +49,10 @@ if deps_ok; then
 else
   # npm 11 runs no dependency install scripts unless approved; none is needed here (esbuild's
   # binary comes from its optional @esbuild/* package, webgpu ships dawn.node for Linux).
-  if ! npm ci --no-audit --no-fund; then
+  if npm ci --no-audit --no-fund >"$RESULTS/npm-ci.log" 2>&1; then
+    grep -v '^npm warn install-scripts' "$RESULTS/npm-ci.log" | tail -n 3
+  else
+    head -n 6 "$RESULTS/npm-ci.log" | grep -v '^npm error *$' >&2
     # `npm ci` refuses a lock file that lacks an entry for an optional, other-platform dependency
     # the registry cannot serve (vite's win32-only napi-windows-process-start-time answers 404 on
     # some mirrors). `npm install --no-save` installs the same locked versions without rewriting
