@@ -5,3 +5,5 @@ export { softmax, softmaxCrossEntropy, type CrossEntropyOptions } from './loss.j
 export { dropout, type DropoutOptions } from './dropout.js';
 export { matmul, pointwiseConv2d, linear, type MatmulOptions } from './matmul.js';
 export { prepareBatch, uploadImages, identityParams, IMAGENET_MEAN, IMAGENET_STD, AUGMENT_PARAMS } from './augment.js';
+export { batchNorm, type BatchNormOptions, type RunningStats } from './batchnorm.js';
+export { globalAvgPool } from './pool.js';

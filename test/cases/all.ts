@@ -3,5 +3,6 @@ import type { Case } from '../support/cases.js';
 import elementwise, { activationCases } from './elementwise.cases.js';
 import matmulCases from './matmul.cases.js';
 import augmentCases from './augment.cases.js';
+import batchnormCases, { poolCases } from './batchnorm.cases.js';
 
-export const allCases: Case[] = [...elementwise, ...activationCases, ...matmulCases, ...augmentCases];
+export const allCases: Case[] = [...elementwise, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases];

@@ -1,0 +1,108 @@
+/** Batch normalisation over the channel (last) axis: forward kernels and backward rule side by side. */
+import { Activation, type ActivationName } from '../../kernels/activation.js';
+import {
+  bnApply, bnBackwardDx, bnBackwardFinal, bnBackwardPartial, bnEvalStats, bnStatsFinal, bnStatsPartial,
+} from '../../kernels/batchnorm.js';
+import { attach } from '../autograd/graph.js';
+import { MobilegradError } from '../device/errors.js';
+import { runKernel, runKernel1 } from '../kernel/run-kernel.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Running statistics of a batch-norm layer, [C] each, updated in place in training mode. */
+export interface RunningStats {
+  mean: Tensor;
+  var: Tensor;
+}
+
+export interface BatchNormOptions {
+  /** Normalise with the batch statistics and update the running ones (true), or use the running ones (false). */
+  training: boolean;
+  /** Weight of the batch statistics in the running update (PyTorch convention; default 0.01). */
+  momentum?: number;
+  /** Added to the variance before the square root (default 1e-3). */
+  eps?: number;
+  /** Activation applied after the affine map, fused into the same kernels (default none). */
+  activation?: ActivationName;
+}
+
+/** Rows per split for the two-stage channel reductions: enough threads to fill the device, chunks of 32+ rows. */
+function splitRows(m: number, c: number): { splits: number; chunk: number } {
+  const want = Math.max(1, Math.min(Math.ceil(m / 32), Math.ceil(16384 / c)));
+  const chunk = Math.ceil(m / want);
+  return { splits: Math.ceil(m / chunk), chunk };
+}
+
+function describe(t: Tensor): string {
+  return `[${t.shape.join(', ')}]`;
+}
+
+/**
+ * Batch normalisation of a channels-last tensor `x` ([N, H, W, C], [N, C] or any [..., C]):
+ * y = act((x - mean) / sqrt(var + eps) * gamma + beta), per channel.
+ *
+ * In training mode mean and (biased) variance are the batch's, over all M = size / C rows, and
+ * `running` is updated in place on the GPU as running = (1 - momentum) * running + momentum * batch,
+ * with the unbiased batch variance (M / (M - 1)), as PyTorch. That update records no graph node.
+ * In eval mode the running statistics are used and left unchanged.
+ * Gradients flow to `x`, `gamma` and `beta` in both modes.
+ */
+export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, running: RunningStats, options: BatchNormOptions): Tensor {
+  const { training, momentum = 0.01, eps = 1e-3 } = options;
+  const kind = Activation[options.activation ?? 'identity'];
+  if (kind === undefined) throw new MobilegradError(`batchNorm: unknown activation '${options.activation}'`);
+  if (x.shape.length < 2) throw new MobilegradError(`batchNorm: x must be [..., C] with at least 2 dimensions, got ${describe(x)}`);
+  const c = x.shape[x.shape.length - 1]!;
+  for (const [name, t] of [['gamma', gamma], ['beta', beta], ['running.mean', running.mean], ['running.var', running.var]] as const) {
+    if (t.shape.length !== 1 || t.shape[0] !== c) throw new MobilegradError(`batchNorm: ${name} must be [${c}] for x ${describe(x)}, got ${describe(t)}`);
+  }
+  for (const t of [x, gamma, beta, running.mean, running.var]) {
+    if (t.dtype !== 'f32') throw new MobilegradError(`batchNorm: tensors must be f32, got ${t.dtype} ${describe(t)}`);
+  }
+  const m = x.size / c;
+  if (training && m < 2) throw new MobilegradError(`batchNorm: training needs more than one value per channel, x is ${describe(x)}`);
+
+  let stats: Tensor;
+  if (training) {
+    const { splits, chunk } = splitRows(m, c);
+    const part = runKernel1(bnStatsPartial, { sx: x }, { shape: [splits, 2, c] }, { m, c, splits, chunk });
+    stats = runKernel1(bnStatsFinal, { fpart: part, run_mean: running.mean, run_var: running.var }, { shape: [2, c] }, {
+      m, c, splits, chunk, eps, momentum,
+    });
+    part.release();
+  } else {
+    stats = runKernel1(bnEvalStats, { rm_in: running.mean, rv_in: running.var }, { shape: [2, c] }, { c, eps });
+  }
+  const y = runKernel1(bnApply, { ax: x, astats: stats, agamma: gamma, abeta: beta }, { shape: x.shape }, { n: x.size, c, kind });
+
+  attach(y, 'batchNorm', [x, gamma, beta], (g) => {
+    // Training needs the sums for dx too; eval needs them only for gamma and beta.
+    const wantAffine = gamma.requiresGrad || beta.requiresGrad;
+    let dbeta: Tensor | null = null;
+    let dgamma: Tensor | null = null;
+    if (training || wantAffine) {
+      const { splits, chunk } = splitRows(m, c);
+      const part = runKernel1(bnBackwardPartial, { bx: x, bdy: g, bstats: stats, bgamma: gamma, bbeta: beta }, { shape: [splits, 2, c] }, {
+        m, c, splits, chunk, kind,
+      });
+      const sums = runKernel(bnBackwardFinal, { qpart: part }, { dbeta: { shape: [c] }, dgamma: { shape: [c] } }, { c, splits });
+      part.release();
+      dbeta = sums.dbeta!;
+      dgamma = sums.dgamma!;
+    }
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = runKernel1(bnBackwardDx, {
+        dx_x: x, dx_dy: g, dx_stats: stats, dx_gamma: gamma, dx_beta: beta,
+        // Unread in eval mode; any [>= C] buffer satisfies the binding.
+        dsum_b: dbeta ?? stats, dsum_g: dgamma ?? stats,
+      }, { shape: x.shape }, { n: x.size, c, m, kind, training: training ? 1 : 0 });
+    }
+    stats.release();
+    if (!beta.requiresGrad) dbeta?.release();
+    if (!gamma.requiresGrad) dgamma?.release();
+    return [dx, gamma.requiresGrad ? dgamma : null, beta.requiresGrad ? dbeta : null];
+  });
+  // No graph node (noGrad, or nothing needs a gradient): the statistics are not needed any more.
+  if (!y.gradFn) stats.release();
+  return y;
+}
