@@ -7,3 +7,5 @@ export { matmul, pointwiseConv2d, linear, type MatmulOptions } from './matmul.js
 export { prepareBatch, uploadImages, identityParams, IMAGENET_MEAN, IMAGENET_STD, AUGMENT_PARAMS } from './augment.js';
 export { batchNorm, type BatchNormOptions, type RunningStats } from './batchnorm.js';
 export { globalAvgPool } from './pool.js';
+export { conv2d, type Conv2dOptions } from './conv2d.js';
+export { depthwiseConv2d } from './depthwise-conv2d.js';

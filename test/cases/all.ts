@@ -4,5 +4,8 @@ import elementwise, { activationCases } from './elementwise.cases.js';
 import matmulCases from './matmul.cases.js';
 import augmentCases from './augment.cases.js';
 import batchnormCases, { poolCases } from './batchnorm.cases.js';
+import lossCases, { dropoutCases } from './loss.cases.js';
+import optimCases from './optim.cases.js';
+import convCases from './conv.cases.js';
 
-export const allCases: Case[] = [...elementwise, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases];
+export const allCases: Case[] = [...elementwise, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...dropoutCases, ...optimCases, ...convCases];

@@ -1,0 +1,36 @@
+/** Dense 2-D convolution (NHWC input, HWIO weights): forward, input gradient, weight gradient partial sums. */
+import source from '../shaders/conv2d.wgsl';
+import { defineKernel, grid1d } from '../src/kernel/define-kernel.js';
+
+/** Override constants: KH, KW, S, OWB. One thread per (n, oy, block of OWB columns, 4 output channels). */
+export const conv2dForward = defineKernel({
+  name: 'conv2d_forward',
+  source,
+  entry: 'forward',
+  inputs: ['x', 'wt'],
+  outputs: ['y'],
+  uniforms: ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'pad', 'wob', 'cob'],
+  workgroups: (u) => grid1d(u.n! * u.ho! * u.wob! * u.cob!, 64),
+});
+
+/** Override constants: KH, KW, S, IWB, PAD, LO, DT. One thread per (n, iy, block of IWB columns, 4 input channels). */
+export const conv2dBackwardX = defineKernel({
+  name: 'conv2d_backward_x',
+  source,
+  entry: 'backward_x',
+  inputs: ['dy', 'dwt'],
+  outputs: ['dx'],
+  uniforms: ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'iwb', 'cib'],
+  workgroups: (u) => grid1d(u.n! * u.h! * u.iwb! * u.cib!, 64),
+});
+
+/** Override constants: KH, KW, S. One thread per (split, ky, ci, 4 output channels); output [splits, KH, KW, Cin, Cout]. */
+export const conv2dBackwardW = defineKernel({
+  name: 'conv2d_backward_w',
+  source,
+  entry: 'backward_w',
+  inputs: ['gx', 'gdy'],
+  outputs: ['part'],
+  uniforms: ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'pad', 'cob', 'chunk', 'splits', 'kh'],
+  workgroups: (u) => grid1d(u.splits! * u.kh! * u.cin! * u.cob!, 64),
+});

@@ -1,0 +1,103 @@
+/** Dense 2-D convolution: forward kernel and backward rule (input and weight gradients) side by side. */
+import { conv2dBackwardW, conv2dBackwardX, conv2dForward } from '../../kernels/conv2d.js';
+import { attach } from '../autograd/graph.js';
+import { MobilegradError } from '../device/errors.js';
+import type { Kernel, Uniforms } from '../kernel/define-kernel.js';
+import { runKernel1 } from '../kernel/run-kernel.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { moveTo, reduceMid } from './elementwise.js';
+
+/** Stride and zero padding, the same along height and width. */
+export interface Conv2dOptions {
+  /** Step between output positions (default 1). */
+  stride?: number;
+  /** Zeros added on every side of the input (default 0). */
+  padding?: number;
+}
+
+/** Largest window side and stride the kernels' fixed-size register caches hold. */
+export const MAX_WINDOW = 16;
+
+/** @internal Stride and padding validated, with the output size. */
+export function convGeometry(op: string, h: number, w: number, kh: number, kw: number, options: Conv2dOptions, shapes: string) {
+  const stride = options.stride ?? 1;
+  const padding = options.padding ?? 0;
+  if (!Number.isInteger(stride) || stride < 1 || stride > MAX_WINDOW) throw new MobilegradError(`${op}: stride must be an integer in 1..${MAX_WINDOW}, got ${stride} (${shapes})`);
+  if (!Number.isInteger(padding) || padding < 0) throw new MobilegradError(`${op}: padding must be a non-negative integer, got ${padding} (${shapes})`);
+  if (kh > MAX_WINDOW || kw > MAX_WINDOW) throw new MobilegradError(`${op}: kernel ${kh}x${kw} is larger than the ${MAX_WINDOW}x${MAX_WINDOW} the kernels support (${shapes})`);
+  if (kh > h + 2 * padding || kw > w + 2 * padding) {
+    throw new MobilegradError(`${op}: kernel ${kh}x${kw} is larger than the padded input ${h + 2 * padding}x${w + 2 * padding} (${shapes}, padding ${padding})`);
+  }
+  return { stride, padding, ho: Math.floor((h + 2 * padding - kh) / stride) + 1, wo: Math.floor((w + 2 * padding - kw) / stride) + 1 };
+}
+
+/** @internal Output columns per forward thread: up to 4, as long as the row cache (`cache` floats) holds them. */
+export function forwardBlock(kw: number, stride: number, cache: number): number {
+  let owb = 4;
+  while (owb > 1 && (owb - 1) * stride + kw > cache) owb--;
+  return owb;
+}
+
+/**
+ * @internal Input-gradient blocking: IWB input columns per thread (a multiple of the stride, so the
+ * tap-to-output mapping is static), LO the first output column offset and DT the output columns read.
+ */
+export function inputGradBlock(kw: number, stride: number, padding: number) {
+  const iwb = stride * Math.max(1, Math.floor(4 / stride));
+  const lo = Math.ceil((padding - kw + 1) / stride);
+  const dt = Math.floor((iwb - 1 + padding) / stride) - lo + 1;
+  return { iwb, lo, dt };
+}
+
+/**
+ * @internal First stage of a weight gradient split over `rows` output rows (N*Ho): about 8192
+ * threads in all, each summing a contiguous chunk of rows; then `reduceMid` sums the splits.
+ */
+export function weightGrad(kernel: Kernel, tensors: Record<string, Tensor>, wShape: readonly number[], rows: number, threadsPerSplit: number, uniforms: Uniforms, constants: Record<string, number>): Tensor {
+  const want = Math.max(1, Math.min(rows, Math.ceil(8192 / threadsPerSplit)));
+  const chunk = Math.ceil(rows / want);
+  const splits = Math.ceil(rows / chunk);
+  const size = wShape.reduce((a, b) => a * b, 1);
+  const part = runKernel1(kernel, tensors, { shape: [splits, ...wShape] }, { ...uniforms, chunk, splits }, { constants });
+  if (splits === 1) return moveTo(part, wShape);
+  const summed = reduceMid(part, 1, splits, size);
+  part.release();
+  return moveTo(summed, wShape);
+}
+
+/**
+ * 2-D convolution (cross-correlation, as PyTorch's `conv2d`) without bias, with autograd.
+ * @param x input [N, H, W, Cin] (NHWC)
+ * @param w weights [KH, KW, Cin, Cout] (HWIO)
+ * @param options stride and zero padding (defaults 1 and 0), the same along both axes
+ * @returns [N, Ho, Wo, Cout] with Ho = floor((H + 2*padding - KH) / stride) + 1 (Wo likewise)
+ */
+export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
+  const shapes = `x [${x.shape.join(', ')}], w [${w.shape.join(', ')}]`;
+  if (x.shape.length !== 4) throw new MobilegradError(`conv2d: x must be NHWC [N, H, W, Cin], got ${shapes}`);
+  if (w.shape.length !== 4) throw new MobilegradError(`conv2d: w must be [KH, KW, Cin, Cout], got ${shapes}`);
+  if (x.dtype !== 'f32' || w.dtype !== 'f32') throw new MobilegradError(`conv2d: x and w must be f32, got ${x.dtype} and ${w.dtype} (${shapes})`);
+  const [n, h, wd, cin] = x.shape as [number, number, number, number];
+  const [kh, kw, wcin, cout] = w.shape as [number, number, number, number];
+  if (wcin !== cin) throw new MobilegradError(`conv2d: weight input channels ${wcin} do not match the input's ${cin} (${shapes})`);
+  const { stride, padding, ho, wo } = convGeometry('conv2d', h, wd, kh, kw, options, shapes);
+  const owb = forwardBlock(kw, stride, 32);
+  const cob = Math.ceil(cout / 4);
+  const dims = { n, h, w: wd, cin, ho, wo, cout };
+  const y = runKernel1(conv2dForward, { x, wt: w }, { shape: [n, ho, wo, cout] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb), cob }, {
+    constants: { KH: kh, KW: kw, S: stride, OWB: owb },
+  });
+  return attach(y, 'conv2d', [x, w], (g) => {
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      const b = inputGradBlock(kw, stride, padding);
+      dx = runKernel1(conv2dBackwardX, { dy: g, dwt: w }, { shape: x.shape }, { ...dims, iwb: Math.ceil(wd / b.iwb), cib: Math.ceil(cin / 4) }, {
+        constants: { KH: kh, KW: kw, S: stride, IWB: b.iwb, PAD: padding, LO: b.lo, DT: b.dt },
+      });
+    }
+    const dw = w.requiresGrad
+      ? weightGrad(conv2dBackwardW, { gx: x, gdy: g }, w.shape, n * ho, kh * cin * cob, { ...dims, pad: padding, cob, kh }, { KH: kh, KW: kw, S: stride })
+      : null;
+    return [dx, dw];
+  });
+}

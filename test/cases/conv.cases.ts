@@ -1,0 +1,194 @@
+import * as mg from '../../src/index.js';
+import { cases } from '../support/cases.js';
+import { expectClose, expectTrue, prod, randomData } from '../support/check.js';
+
+/** A convolution problem: x [n,h,w,cin]; dense w [kh,kw,cin,cout], depthwise w [k,k,c] (cout = cin). */
+interface Conv {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  pad: number;
+  depthwise: boolean;
+}
+
+const outSize = (c: Conv) => [Math.floor((c.h + 2 * c.pad - c.kh) / c.stride) + 1, Math.floor((c.w + 2 * c.pad - c.kw) / c.stride) + 1] as const;
+const wShape = (c: Conv) => (c.depthwise ? [c.kh, c.kw, c.cin] : [c.kh, c.kw, c.cin, c.cout]);
+
+/**
+ * float64 reference: calls `tap(xi, wi, yi)` for every (input, weight, output) index triple that
+ * contributes, so forward, dx and dw all come from the same loop nest.
+ */
+function forEachTap(c: Conv, tap: (xi: number, wi: number, yi: number) => void): void {
+  const [ho, wo] = outSize(c);
+  for (let n = 0; n < c.n; n++)
+    for (let oy = 0; oy < ho; oy++)
+      for (let ox = 0; ox < wo; ox++)
+        for (let ky = 0; ky < c.kh; ky++) {
+          const iy = oy * c.stride - c.pad + ky;
+          if (iy < 0 || iy >= c.h) continue;
+          for (let kx = 0; kx < c.kw; kx++) {
+            const ix = ox * c.stride - c.pad + kx;
+            if (ix < 0 || ix >= c.w) continue;
+            const xb = ((n * c.h + iy) * c.w + ix) * c.cin;
+            const yb = ((n * ho + oy) * wo + ox) * c.cout;
+            if (c.depthwise) {
+              for (let ch = 0; ch < c.cin; ch++) tap(xb + ch, (ky * c.kw + kx) * c.cin + ch, yb + ch);
+            } else {
+              for (let ci = 0; ci < c.cin; ci++) {
+                const wb = ((ky * c.kw + kx) * c.cin + ci) * c.cout;
+                for (let co = 0; co < c.cout; co++) tap(xb + ci, wb + co, yb + co);
+              }
+            }
+          }
+        }
+}
+
+function reference(c: Conv, x: Float64Array, w: Float64Array, dy: Float64Array) {
+  const [ho, wo] = outSize(c);
+  const y = new Float64Array(c.n * ho * wo * c.cout);
+  const dx = new Float64Array(x.length);
+  const dw = new Float64Array(w.length);
+  forEachTap(c, (xi, wi, yi) => {
+    y[yi] += x[xi]! * w[wi]!;
+    dx[xi] += dy[yi]! * w[wi]!;
+    dw[wi] += dy[yi]! * x[xi]!;
+  });
+  return { y, dx, dw };
+}
+
+function run(c: Conv, x: mg.Tensor, w: mg.Tensor): mg.Tensor {
+  const o = { stride: c.stride, padding: c.pad };
+  return c.depthwise ? mg.depthwiseConv2d(x, w, o) : mg.conv2d(x, w, o);
+}
+
+const describe = (c: Conv) =>
+  `${c.depthwise ? 'depthwise' : 'conv2d'} x [${c.n},${c.h},${c.w},${c.cin}] w [${wShape(c)}] stride ${c.stride} pad ${c.pad}`;
+
+/** Forward values, then dx and dw for a random output gradient, against the float64 reference. */
+async function checkAgainstReference(c: Conv, seed: number): Promise<void> {
+  const [ho, wo] = outSize(c);
+  const x = randomData(c.n * c.h * c.w * c.cin, seed);
+  const w = randomData(prod(wShape(c)), seed + 1);
+  const dy = randomData(c.n * ho * wo * c.cout, seed + 2);
+  const want = reference(c, x, w, dy);
+  const tx = mg.tensor(x, [c.n, c.h, c.w, c.cin], { requiresGrad: true });
+  const tw = mg.tensor(w, wShape(c), { requiresGrad: true });
+  const y = run(c, tx, tw);
+  expectTrue(y.shape.join() === [c.n, ho, wo, c.cout].join(), `${describe(c)}: output shape [${y.shape}]`);
+  expectClose(await y.toArray(), want.y, `${describe(c)} forward`, 1e-4, 1e-5);
+  const tdy = mg.tensor(dy, y.shape);
+  await y.backward(tdy);
+  expectClose(await tx.grad!.toArray(), want.dx, `${describe(c)} dx`, 1e-4, 1e-4);
+  expectClose(await tw.grad!.toArray(), want.dw, `${describe(c)} dw`, 1e-4, 1e-4);
+  [tx.grad!, tw.grad!, tx, tw, y, tdy].forEach((t) => t.release());
+}
+
+const dense = (n: number, h: number, w: number, cin: number, cout: number, kh: number, kw: number, stride: number, pad: number): Conv => ({ n, h, w, cin, cout, kh, kw, stride, pad, depthwise: false });
+const depthwise = (n: number, h: number, w: number, c: number, k: number, stride: number, pad: number): Conv => ({ n, h, w, cin: c, cout: c, kh: k, kw: k, stride, pad, depthwise: true });
+
+const denseShapes: Conv[] = [
+  dense(1, 7, 9, 3, 16, 3, 3, 2, 1), // the MobileNetV3 stem on an odd image, batch 1
+  dense(2, 5, 5, 5, 7, 1, 1, 1, 0), // pointwise, channels not multiples of 4
+  dense(3, 11, 13, 13, 5, 5, 5, 2, 2),
+  dense(2, 9, 7, 7, 13, 3, 3, 1, 1),
+  dense(1, 6, 8, 4, 8, 2, 3, 3, 0), // non-square window, stride 3, rows/columns the window never reaches
+  dense(1, 5, 5, 3, 5, 3, 3, 2, 3), // padding wider than the window: all-padding outputs
+  dense(1, 3, 3, 5, 3, 3, 3, 1, 0), // a single output row: the weight gradient needs no second pass
+  dense(2, 33, 35, 3, 16, 3, 3, 2, 1), // many splits in the weight gradient, partial workgroups
+];
+
+const depthwiseShapes: Conv[] = [
+  depthwise(1, 7, 9, 3, 3, 1, 1),
+  depthwise(2, 11, 13, 5, 5, 2, 2),
+  depthwise(3, 5, 5, 13, 3, 2, 1),
+  depthwise(2, 9, 7, 7, 5, 1, 2),
+  depthwise(1, 8, 8, 16, 3, 2, 1), // MobileNet-like: even size, stride 2
+  depthwise(2, 6, 7, 3, 3, 1, 0), // no padding
+  depthwise(1, 4, 5, 2, 3, 2, 3), // padding wider than the window
+  depthwise(1, 5, 5, 3, 1, 2, 0), // 1x1 window, stride 2: skipped input positions get zero gradient
+  depthwise(2, 30, 31, 16, 3, 2, 1), // many splits in the weight gradient
+  depthwise(2, 14, 14, 40, 5, 1, 2), // MobileNet's 5x5 stage shape, smaller batch
+];
+
+async function expectThrows(what: string, fn: () => unknown, mention: string): Promise<void> {
+  try {
+    fn();
+  } catch (e) {
+    expectTrue(e instanceof mg.MobilegradError && e.message.includes(mention), `${what}: wrong error: ${(e as Error).message}`);
+    return;
+  }
+  throw new Error(`${what}: no error thrown`);
+}
+
+export default cases('conv', [
+  ...denseShapes.map((c, i): [string, () => Promise<void>] => [`${describe(c)}: forward, dx, dw against float64`, () => checkAgainstReference(c, 100 + 10 * i)]),
+  ...depthwiseShapes.map((c, i): [string, () => Promise<void>] => [`${describe(c)}: forward, dx, dw against float64`, () => checkAgainstReference(c, 300 + 10 * i)]),
+  [
+    'conv2d gradcheck (stride 2 with padding; stride 1 with a 2x2 window)',
+    async () => {
+      for (const [c, seed] of [[dense(1, 5, 4, 3, 2, 3, 3, 2, 1), 7], [dense(2, 4, 5, 2, 3, 2, 2, 1, 0), 8]] as [Conv, number][]) {
+        const x = mg.tensor(randomData(c.n * c.h * c.w * c.cin, seed), [c.n, c.h, c.w, c.cin]);
+        const w = mg.tensor(randomData(prod(wShape(c)), seed + 1), wShape(c));
+        await mg.gradcheck((a, b) => run(c, a, b), [x, w]);
+        x.release();
+        w.release();
+      }
+    },
+  ],
+  [
+    'depthwiseConv2d gradcheck (3x3 stride 2, 5x5 stride 1)',
+    async () => {
+      for (const [c, seed] of [[depthwise(1, 5, 6, 3, 3, 2, 1), 9], [depthwise(2, 5, 5, 5, 5, 1, 2), 10]] as [Conv, number][]) {
+        const x = mg.tensor(randomData(c.n * c.h * c.w * c.cin, seed), [c.n, c.h, c.w, c.cin]);
+        const w = mg.tensor(randomData(prod(wShape(c)), seed + 1), wShape(c));
+        await mg.gradcheck((a, b) => run(c, a, b), [x, w]);
+        x.release();
+        w.release();
+      }
+    },
+  ],
+  [
+    'gradient of the weights only (input without requiresGrad, as the stem image)',
+    async () => {
+      const c = dense(2, 7, 7, 3, 6, 3, 3, 2, 1);
+      const [ho, wo] = outSize(c);
+      const x = randomData(c.n * c.h * c.w * c.cin, 51);
+      const w = randomData(prod(wShape(c)), 52);
+      const dy = randomData(c.n * ho * wo * c.cout, 53);
+      const tx = mg.tensor(x, [c.n, c.h, c.w, c.cin]);
+      const tw = mg.tensor(w, wShape(c), { requiresGrad: true });
+      const y = run(c, tx, tw);
+      const tdy = mg.tensor(dy, y.shape);
+      await y.backward(tdy);
+      expectTrue(tx.grad === null, 'input got a gradient');
+      expectClose(await tw.grad!.toArray(), reference(c, x, w, dy).dw, 'dw', 1e-4, 1e-4);
+      [tw.grad!, tx, tw, y, tdy].forEach((t) => t.release());
+    },
+  ],
+  [
+    'shape errors name the op and the shapes',
+    async () => {
+      const x = mg.tensor(randomData(2 * 5 * 5 * 3, 61), [2, 5, 5, 3]);
+      const w4 = mg.tensor(randomData(3 * 3 * 4 * 8, 62), [3, 3, 4, 8]);
+      const w7 = mg.tensor(randomData(7 * 7 * 3 * 2, 63), [7, 7, 3, 2]);
+      const dw4 = mg.tensor(randomData(3 * 3 * 4, 64), [3, 3, 4]);
+      const dw7 = mg.tensor(randomData(7 * 7 * 3, 65), [7, 7, 3]);
+      await expectThrows('conv2d channel mismatch', () => mg.conv2d(x, w4), 'conv2d: weight input channels 4');
+      await expectThrows('conv2d window too big', () => mg.conv2d(x, w7, { padding: 0 }), 'larger than the padded input 5x5');
+      await expectThrows('conv2d rank', () => mg.conv2d(x.view([50, 3]), w4), 'x must be NHWC');
+      await expectThrows('conv2d stride 0', () => mg.conv2d(x, w7, { stride: 0, padding: 1 }), 'stride');
+      await expectThrows('depthwise channel mismatch', () => mg.depthwiseConv2d(x, dw4, { padding: 1 }), 'depthwiseConv2d: weight channels 4');
+      await expectThrows('depthwise window too big', () => mg.depthwiseConv2d(x, dw7, { padding: 0 }), 'larger than the padded input');
+      await expectThrows('depthwise weight rank', () => mg.depthwiseConv2d(x, w4), 'w must be [K, K, C]');
+      // A 7x7 window fits once padded by 1: no error.
+      const ok = mg.depthwiseConv2d(x, dw7, { padding: 1 });
+      expectTrue(ok.shape.join() === '2,1,1,3', `depthwise 7x7 pad 1 shape [${ok.shape}]`);
+      [x, w4, w7, dw4, dw7, ok].forEach((t) => t.release());
+    },
+  ],
+]);
