@@ -14,6 +14,7 @@ export { gradcheck, type GradcheckOptions, type GradcheckReport } from './autogr
 export { defineKernel, declaredKernels, grid1d, gridFor, type KernelSpec, Kernel } from './kernel/define-kernel.js';
 export { runKernel, runKernel1, type OutputSpec } from './kernel/run-kernel.js';
 export * from './ops/index.js';
+export * from './optim/index.js';
 
 import { getDevice } from './device/device.js';
 

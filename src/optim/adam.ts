@@ -1,0 +1,75 @@
+/** Adam (L2 weight decay in the gradient) and AdamW (decoupled weight decay). */
+import { adamStep } from '../../kernels/optimizer.js';
+import { MobilegradError } from '../device/errors.js';
+import { runKernel } from '../kernel/run-kernel.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Optimizer, type ParamGroup, type ParamState, type ResolvedParamGroup } from './optimizer.js';
+
+/** Options of {@link Adam} and {@link AdamW}. */
+export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
+  lr?: number;
+  /** Decay rates of the first and second moment estimates (default [0.9, 0.999]). */
+  betas?: [number, number];
+  /** Added to the denominator for stability (default 1e-8). */
+  eps?: number;
+  /** Adam: L2 penalty added to the gradient (default 0). AdamW: decoupled decay (default 0.01). */
+  weightDecay?: number;
+}
+
+/** `torch.optim.Adam` (amsgrad off): weight decay is an L2 term added to the gradient. */
+export class Adam extends Optimizer {
+  readonly betas: [number, number];
+  readonly eps: number;
+
+  constructor(params: Tensor[] | ParamGroup[], options: AdamOptions = {}) {
+    super(params, { lr: options.lr ?? 1e-3, weightDecay: options.weightDecay ?? 0 });
+    this.betas = options.betas ?? [0.9, 0.999];
+    this.eps = options.eps ?? 1e-8;
+    const [b1, b2] = this.betas;
+    if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new MobilegradError(`${this.kind}: betas must be in [0, 1), got [${b1}, ${b2}]`);
+    if (!(this.eps >= 0)) throw new MobilegradError(`${this.kind}: invalid eps ${this.eps}`);
+  }
+
+  override get kind(): string {
+    return 'Adam';
+  }
+
+  /** Whether weight decay is decoupled from the gradient (AdamW). */
+  protected get decoupled(): boolean {
+    return false;
+  }
+
+  protected override stateNames(): string[] {
+    return ['expAvg', 'expAvgSq'];
+  }
+
+  protected override update(param: Tensor, grad: Tensor, group: ResolvedParamGroup, state: ParamState): void {
+    const [b1, b2] = this.betas;
+    const t = state.step;
+    // Bias corrections in float64 here; the kernel gets the resulting step size and divisor.
+    const stepSize = group.lr / (1 - b1 ** t);
+    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
+    const wd = group.weightDecay;
+    runKernel(adamStep, { ad_grad: grad, ad_param: param, ad_m: state.buffers.expAvg!, ad_v: state.buffers.expAvgSq! }, {}, {
+      n: param.size, beta1: b1, beta2: b2, eps: this.eps,
+      l2: this.decoupled ? 0 : wd, decay: this.decoupled ? group.lr * wd : 0,
+      step_size: stepSize, bc2_sqrt: bc2Sqrt,
+    });
+  }
+}
+
+/** `torch.optim.AdamW` (amsgrad off): decoupled weight decay p -= lr * wd * p, default wd 0.01. */
+export class AdamW extends Adam {
+  constructor(params: Tensor[] | ParamGroup[], options: AdamOptions = {}) {
+    super(params, { ...options, weightDecay: options.weightDecay ?? 0.01 });
+  }
+
+  override get kind(): string {
+    return 'AdamW';
+  }
+
+  protected override get decoupled(): boolean {
+    return true;
+  }
+}
