@@ -12,7 +12,7 @@
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,6 +55,7 @@ async function nodeBuilds() {
       packages: 'external',
       banner: { js: '#!/usr/bin/env node' },
     });
+    chmodSync(join(root, 'dist/node/cli.js'), 0o755);
     done.push('dist/node/cli.js');
   } else {
     console.log('build: src/cli/main.ts not present; skipping dist/node/cli.js');

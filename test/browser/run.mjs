@@ -79,6 +79,10 @@ async function main() {
   try {
     await build({ ...browserOptions(join(root, 'test/browser/entry.ts'), bundle), logLevel: 'error' });
     checkBrowserBundle(bundle);
+    // The library bundle as `npm run build` ships it (dist/browser/mobilegrad.js), for a smoke test.
+    const lib = join(work, 'mobilegrad.js');
+    await build({ ...browserOptions(join(root, 'src/index.ts'), lib), logLevel: 'error' });
+    checkBrowserBundle(lib);
 
     // 2. Serve the page and the bundle from 127.0.0.1 on a free port.
     const page = '<!doctype html><meta charset="utf-8"><title>mobilegrad browser suite</title>' +
@@ -87,6 +91,8 @@ async function main() {
       '/': ['text/html; charset=utf-8', page],
       '/suite.js': ['text/javascript; charset=utf-8', readFileSync(bundle)],
       '/suite.js.map': ['application/json', readFileSync(`${bundle}.map`)],
+      '/mobilegrad.js': ['text/javascript; charset=utf-8', readFileSync(lib)],
+      '/mobilegrad.js.map': ['application/json', readFileSync(`${lib}.map`)],
     };
     const server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -171,6 +177,12 @@ async function main() {
     if (suite.fatal) summary.fatal = suite.fatal;
     // The console stream may lag the final state: trust the page's own list.
     summary.cases = suite.results;
+    if (!suite.fatal && !filter) {
+      const smoke = await bundleSmokeTest(tab);
+      summary.cases.push(smoke);
+      console.log(`${smoke.ok ? 'PASS' : 'FAIL'} ${smoke.name} (${smoke.ms.toFixed(0)} ms)`);
+      if (!smoke.ok) console.log(`     ${smoke.error}`);
+    }
     summary.seconds = (performance.now() - t0) / 1000;
   } catch (e) {
     summary.fatal = summary.fatal ?? `browser suite failed: ${e instanceof Error ? e.message : e}`;
@@ -180,6 +192,29 @@ async function main() {
         await f();
       } catch {}
     }
+  }
+}
+
+/** Loads the shipped library bundle as a page would (`import('/mobilegrad.js')`) and adds two tensors. */
+async function bundleSmokeTest(tab) {
+  const name = 'bundle: dist/browser/mobilegrad.js imports, initialises and computes in the page';
+  const s = performance.now();
+  try {
+    const got = await Promise.race([
+      tab.evaluate(async () => {
+        const mg = await import('/mobilegrad.js');
+        await mg.init();
+        const a = mg.tensor([1, 2, 3, 4, 5], [5]);
+        const b = mg.tensor([10, 20, 30, 40, 50], [5]);
+        return Array.from(await mg.add(a, b).toArray());
+      }),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 60 s')), 60_000)),
+    ]);
+    const want = [11, 22, 33, 44, 55];
+    if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`add gave ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+    return { name, ok: true, ms: performance.now() - s };
+  } catch (e) {
+    return { name, ok: false, error: e instanceof Error ? e.message : String(e), ms: performance.now() - s };
   }
 }
 
