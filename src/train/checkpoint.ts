@@ -1,0 +1,81 @@
+/**
+ * Training checkpoints: model tensors, optimizer state and the run's position (epoch, step, random
+ * streams, history) in ONE safetensors file, written to a temporary name and renamed, so a run
+ * killed at any moment (even kill -9) leaves either the previous checkpoint or the new one.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MobilegradError } from '../device/errors.js';
+import { asFloat32, f32Tensor, parseSafetensors, serializeSafetensors, type SafeTensor } from '../io/safetensors.js';
+import type { Module } from '../nn/module.js';
+import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
+import { writeFileAtomic } from '../report/write-file-atomic.js';
+import { tensor } from '../tensor/create.js';
+import { keep } from '../tensor/scope.js';
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
+/** Where the run stands; stored as JSON in the file's metadata. */
+export interface RunPosition {
+  /** Epoch to run next (0-based) and the first step within it (non-zero after Ctrl-C). */
+  epoch: number;
+  stepInEpoch: number;
+  globalStep: number;
+  /** State of the global generator (dropout seeds) and of the augmentation generator. */
+  globalRngState: number;
+  augRngState: number;
+  history: Record<string, number>[];
+  /** The options the run was started with (resume checks them). */
+  options: Record<string, unknown>;
+  classes: string[];
+  elapsedSeconds: number;
+}
+
+/** Writes the checkpoint atomically. */
+export async function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer, position: RunPosition): Promise<void> {
+  const tensors: [string, SafeTensor][] = [];
+  for (const [name, t] of model.stateTensors()) tensors.push([`model.${name}`, f32Tensor([...t.shape], (await t.toArray()) as Float32Array)]);
+  const opt = await optimizer.stateDict();
+  const optMeta = { kind: opt.kind, step: opt.step, groups: opt.groups, params: opt.params.map((p) => (p ? { step: p.step, buffers: Object.keys(p.buffers) } : null)) };
+  opt.params.forEach((p, i) => {
+    if (p) for (const [b, data] of Object.entries(p.buffers)) tensors.push([`optim.${i}.${b}`, f32Tensor([data.length], data)]);
+  });
+  const bytes = serializeSafetensors(tensors, { position: JSON.stringify(position), optimizer: JSON.stringify(optMeta) });
+  await writeFileAtomic(join(dir, CHECKPOINT_FILE), bytes);
+}
+
+/** Reads a checkpoint into `model` and `optimizer` and returns the position to continue from. */
+export async function loadCheckpoint(dir: string, model: Module, optimizer: Optimizer): Promise<RunPosition> {
+  const path = join(dir, CHECKPOINT_FILE);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch {
+    throw new MobilegradError(`no checkpoint to resume in ${dir} (${CHECKPOINT_FILE} not found): --resume takes the --out folder of an earlier run`);
+  }
+  const { tensors, metadata } = parseSafetensors(bytes, path);
+  if (!metadata.position || !metadata.optimizer) throw new MobilegradError(`${path} is not a mobilegrad training checkpoint`);
+  for (const [name, t] of model.stateTensors()) {
+    const src = tensors.get(`model.${name}`);
+    if (!src || src.shape.join() !== t.shape.join()) throw new MobilegradError(`${path} does not match the model ('${name}'): was it written for other classes or options?`);
+    model.setTensor(name, keep(tensor(asFloat32(src, name), t.shape)));
+  }
+  const meta = JSON.parse(metadata.optimizer) as { kind: string; step: number; groups: OptimizerStateDict['groups']; params: ({ step: number; buffers: string[] } | null)[] };
+  const dict: OptimizerStateDict = {
+    kind: meta.kind,
+    step: meta.step,
+    groups: meta.groups,
+    params: meta.params.map((p, i) => {
+      if (!p) return null;
+      const buffers: Record<string, Float32Array> = {};
+      for (const b of p.buffers) {
+        const t = tensors.get(`optim.${i}.${b}`);
+        if (!t) throw new MobilegradError(`${path}: optimizer state ${i}.${b} missing`);
+        buffers[b] = asFloat32(t, b);
+      }
+      return { step: p.step, buffers };
+    }),
+  };
+  optimizer.loadStateDict(dict);
+  return JSON.parse(metadata.position) as RunPosition;
+}

@@ -1,0 +1,84 @@
+/**
+ * The trainer's parameters: defaults, recommended ranges (a warning outside them) and impossible
+ * values (refused with a UsageError, exit code 2).
+ */
+import { UsageError } from '../data/usage-error.js';
+
+export interface TrainOptions {
+  /** Folder of class subfolders. */
+  data: string;
+  /** Separate validation folder (same classes); otherwise a stratified split of `data`. */
+  val?: string;
+  valSplit: number;
+  batchSize: number;
+  epochs: number;
+  lr: number;
+  imageSize: number;
+  /** int8 post-training quantization at the end (not available yet: issue 6). */
+  quantize: boolean;
+  /** 'auto' applies the size-based recipe. */
+  recipe: 'none' | 'auto';
+  out?: string;
+  seed: number;
+  resume?: string;
+  force: boolean;
+  allowSmall: boolean;
+  labelSmoothing: number;
+  weightDecay: number;
+  /** Safetensors file with torchvision or timm weights to start from. */
+  pretrained?: string;
+  /** BatchNorm momentum in training (torchvision: 0.01). */
+  bnMomentum: number;
+  /** Recompute BatchNorm statistics from training images before each evaluation. */
+  bnRecalibrate: boolean;
+  /** Decode cache folder (default next to the dataset); null turns it off. */
+  cacheDir?: string | null;
+}
+
+export const DEFAULTS: Omit<TrainOptions, 'data'> = {
+  valSplit: 0.2,
+  batchSize: 32,
+  epochs: 10,
+  lr: 1e-3,
+  imageSize: 224,
+  quantize: false,
+  recipe: 'none',
+  seed: 0,
+  force: false,
+  allowSmall: false,
+  labelSmoothing: 0.1,
+  weightDecay: 0.01,
+  bnMomentum: 0.01,
+  bnRecalibrate: true,
+};
+
+/** Recommended ranges from the product brief. */
+export const RANGES = {
+  batchSize: [16, 128],
+  epochs: [10, 100],
+  lr: [5e-4, 5e-3],
+} as const;
+
+/** Refuses impossible values; returns warnings for values outside the recommended ranges. */
+export function checkOptions(o: TrainOptions): string[] {
+  const positiveInt = (v: number, flag: string) => {
+    if (!Number.isFinite(v) || !Number.isInteger(v) || v <= 0) throw new UsageError(`${flag} must be a positive whole number, got ${v}: for example ${flag} ${flag === '--image-size' ? 224 : flag === '--epochs' ? 10 : 32}`);
+  };
+  positiveInt(o.batchSize, '--batch-size');
+  positiveInt(o.epochs, '--epochs');
+  positiveInt(o.imageSize, '--image-size');
+  if (!Number.isFinite(o.lr) || o.lr <= 0) throw new UsageError(`--lr must be a positive number, got ${o.lr}: for example --lr 0.001`);
+  if (!(o.valSplit >= 0 && o.valSplit < 1)) throw new UsageError(`--val-split must be in [0, 1), got ${o.valSplit}: for example --val-split 0.2`);
+  if (!(o.labelSmoothing >= 0 && o.labelSmoothing < 1)) throw new UsageError(`--label-smoothing must be in [0, 1), got ${o.labelSmoothing}`);
+  if (!(o.weightDecay >= 0)) throw new UsageError(`--weight-decay must be zero or positive, got ${o.weightDecay}`);
+  if (!(o.bnMomentum > 0 && o.bnMomentum <= 1)) throw new UsageError(`--bn-momentum must be in (0, 1], got ${o.bnMomentum}`);
+  if (o.imageSize < 32) throw new UsageError(`--image-size ${o.imageSize} is too small for MobileNetV3 (it downsamples 32x): use 32 or more`);
+  const warnings: string[] = [];
+  const out = (v: number, [lo, hi]: readonly [number, number], flag: string) => {
+    if (v < lo || v > hi) warnings.push(`${flag} ${v} is outside the recommended range ${lo}-${hi}; running anyway.`);
+  };
+  out(o.batchSize, RANGES.batchSize, '--batch-size');
+  out(o.epochs, RANGES.epochs, '--epochs');
+  out(o.lr, RANGES.lr, '--lr');
+  return warnings;
+}
