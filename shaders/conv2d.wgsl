@@ -5,7 +5,7 @@
 // Window (KH, KW), stride S and the per-thread block sizes are override constants: each shape
 // family compiles its own pipeline, so the small tap loops unroll and the private row caches and
 // accumulators stay in registers (buffer loads are the dominant cost on CPU adapters).
-// Every thread computes a 4-channel block (vec4 accumulators); lanes past the last channel read a
+// Threads compute blocks of 4 channels (vec4 accumulators); lanes past the last channel read a
 // valid clamped index and are never written, so any channel count works.
 // Grids are 2-D (gridFor): the linear id is rebuilt from workgroup_id and num_workgroups.
 
@@ -14,9 +14,11 @@ override KW: u32;
 override S: u32;
 
 // ---------------------------------------------------------------------------------------------
-// forward: one thread = OWB adjacent output columns x 4 output channels of one output row.
-// For each (ky, ci) the input row segment the OWB outputs need is loaded once into xs.
+// forward: one thread = OWB adjacent output columns x 4*COV output channels of one output row.
+// For each (ky, ci) the input row segment the OWB outputs need is loaded once into xs, and each
+// weight vec4 serves OWB outputs.
 override OWB: u32;
+override COV: u32;
 
 struct FwdParams { n: u32, h: u32, w: u32, cin: u32, ho: u32, wo: u32, cout: u32, pad: i32, wob: u32, cob: u32 }
 
@@ -33,15 +35,12 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   let bw = (t / fp.cob) % fp.wob;
   let oy = (t / (fp.cob * fp.wob)) % fp.ho;
   let n = t / (fp.cob * fp.wob * fp.ho);
-  let co0 = cb * 4u;
+  let co0 = cb * 4u * COV;
   let last = fp.cout - 1u;
-  let c1 = min(co0 + 1u, last);
-  let c2 = min(co0 + 2u, last);
-  let c3 = min(co0 + 3u, last);
   let ox0 = bw * OWB;
   let ix0 = i32(ox0 * S) - fp.pad;
   let span = (OWB - 1u) * S + KW;
-  var acc: array<vec4f, 8>;
+  var acc: array<vec4f, 16>;
   var xs: array<f32, 32>;
   for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * S + ky) - fp.pad;
@@ -56,9 +55,12 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
       }
       for (var kx = 0u; kx < KW; kx++) {
         let wb = ((ky * KW + kx) * fp.cin + ci) * fp.cout;
-        let wv = vec4f(wt[wb + co0], wt[wb + c1], wt[wb + c2], wt[wb + c3]);
-        for (var j = 0u; j < OWB; j++) {
-          acc[j] += xs[j * S + kx] * wv;
+        for (var g = 0u; g < COV; g++) {
+          let cg = co0 + 4u * g;
+          let wv = vec4f(wt[wb + min(cg, last)], wt[wb + min(cg + 1u, last)], wt[wb + min(cg + 2u, last)], wt[wb + min(cg + 3u, last)]);
+          for (var j = 0u; j < OWB; j++) {
+            acc[j * COV + g] += xs[j * S + kx] * wv;
+          }
         }
       }
     }
@@ -66,12 +68,15 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   for (var j = 0u; j < OWB; j++) {
     let ox = ox0 + j;
     if (ox >= fp.wo) { break; }
-    let o = ((n * fp.ho + oy) * fp.wo + ox) * fp.cout + co0;
-    let a = acc[j];
-    y[o] = a.x;
-    if (co0 + 1u < fp.cout) { y[o + 1u] = a.y; }
-    if (co0 + 2u < fp.cout) { y[o + 2u] = a.z; }
-    if (co0 + 3u < fp.cout) { y[o + 3u] = a.w; }
+    let ob = ((n * fp.ho + oy) * fp.wo + ox) * fp.cout;
+    for (var g = 0u; g < COV; g++) {
+      let cg = co0 + 4u * g;
+      let a = acc[j * COV + g];
+      if (cg < fp.cout) { y[ob + cg] = a.x; }
+      if (cg + 1u < fp.cout) { y[ob + cg + 1u] = a.y; }
+      if (cg + 2u < fp.cout) { y[ob + cg + 2u] = a.z; }
+      if (cg + 3u < fp.cout) { y[ob + cg + 3u] = a.w; }
+    }
   }
 }
 

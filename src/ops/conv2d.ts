@@ -31,9 +31,9 @@ export function convGeometry(op: string, h: number, w: number, kh: number, kw: n
   return { stride, padding, ho: Math.floor((h + 2 * padding - kh) / stride) + 1, wo: Math.floor((w + 2 * padding - kw) / stride) + 1 };
 }
 
-/** @internal Output columns per forward thread: up to 4, as long as the row cache (`cache` floats) holds them. */
-export function forwardBlock(kw: number, stride: number, cache: number): number {
-  let owb = 4;
+/** @internal Output columns per forward thread: up to `most`, as long as the row cache (`cache` floats) holds them. */
+export function forwardBlock(kw: number, stride: number, cache: number, most = 4): number {
+  let owb = most;
   while (owb > 1 && (owb - 1) * stride + kw > cache) owb--;
   return owb;
 }
@@ -81,11 +81,14 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   const [kh, kw, wcin, cout] = w.shape as [number, number, number, number];
   if (wcin !== cin) throw new MobilegradError(`conv2d: weight input channels ${wcin} do not match the input's ${cin} (${shapes})`);
   const { stride, padding, ho, wo } = convGeometry('conv2d', h, wd, kh, kw, options, shapes);
-  const owb = forwardBlock(kw, stride, 32);
+  // Up to 8 columns x 8 channels per forward thread: each input value then serves up to 8 output
+  // channels and each weight up to 8 columns (fewer loads per output, the cost that dominates).
+  const owb = forwardBlock(kw, stride, 32, wo >= 8 ? 8 : 4);
+  const cov = cout > 4 ? 2 : 1;
   const cob = Math.ceil(cout / 4);
   const dims = { n, h, w: wd, cin, ho, wo, cout };
-  const y = runKernel1(conv2dForward, { x, wt: w }, { shape: [n, ho, wo, cout] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb), cob }, {
-    constants: { KH: kh, KW: kw, S: stride, OWB: owb },
+  const y = runKernel1(conv2dForward, { x, wt: w }, { shape: [n, ho, wo, cout] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb), cob: Math.ceil(cout / (4 * cov)) }, {
+    constants: { KH: kh, KW: kw, S: stride, OWB: owb, COV: cov },
   });
   return attach(y, 'conv2d', [x, w], (g) => {
     let dx: Tensor | null = null;

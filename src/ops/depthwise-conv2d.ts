@@ -22,7 +22,9 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {
   const [k, , wc] = w.shape as [number, number, number];
   if (wc !== c) throw new MobilegradError(`depthwiseConv2d: weight channels ${wc} do not match the input's ${c} (${shapes})`);
   const { stride, padding, ho, wo } = convGeometry('depthwiseConv2d', h, wd, k, k, options, shapes);
-  const owb = forwardBlock(k, stride, 48);
+  // Eight columns per thread cut the input loads per output (the row cache is shared by more
+  // outputs); narrow maps keep four so fewer lanes compute past the row's end.
+  const owb = forwardBlock(k, stride, 48, wo >= 8 ? 8 : 4);
   const dims = { n, h, w: wd, c, ho, wo };
   const y = runKernel1(depthwiseForward, { x, wt: w }, { shape: [n, ho, wo, c] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb) }, {
     constants: { K: k, S: stride, OWB: owb },

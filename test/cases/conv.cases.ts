@@ -99,6 +99,7 @@ const denseShapes: Conv[] = [
   dense(1, 6, 8, 4, 8, 2, 3, 3, 0), // non-square window, stride 3, rows/columns the window never reaches
   dense(1, 5, 5, 3, 5, 3, 3, 2, 3), // padding wider than the window: all-padding outputs
   dense(1, 3, 3, 5, 3, 3, 3, 1, 0), // a single output row: the weight gradient needs no second pass
+  dense(1, 4, 19, 5, 13, 3, 3, 1, 1), // 8-column forward blocks with a partial last block, 13 output channels
   dense(2, 33, 35, 3, 16, 3, 3, 2, 1), // many splits in the weight gradient, partial workgroups
 ];
 
