@@ -1,0 +1,21 @@
+/** Register-tiled GEMM (8x8 outputs per invocation), with transpose, bias and split-K variants. */
+import source from '../shaders/matmul.wgsl';
+import { defineKernel, grid1d } from '../src/kernel/define-kernel.js';
+
+/** Rows and columns of c that one invocation computes (must match shaders/matmul.wgsl). */
+export const GEMM_TILE_M = 8;
+export const GEMM_TILE_N = 8;
+
+/**
+ * c[splits, m, n] = op(a) · op(b) (+ bias on split 0). Override constants `TRANS_A`, `TRANS_B`,
+ * `HAS_BIAS` pick the variant (one pipeline each).
+ */
+export const gemmKernel = defineKernel({
+  name: 'gemm',
+  source,
+  entry: 'gemm',
+  inputs: ['a', 'b', 'bias'],
+  outputs: ['c'],
+  uniforms: ['m', 'n', 'k', 'chunk', 'tiles_m', 'tiles_n', 'splits'],
+  workgroups: (u) => grid1d(u.tiles_m! * u.tiles_n! * u.splits!, 64),
+});

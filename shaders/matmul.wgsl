@@ -1,0 +1,158 @@
+// General matrix multiply, register-tiled: c = op(a) · op(b) (+ bias), split over K when asked.
+// Layouts (row-major f32):
+//   a: [m, k], or [k, m] when TRANS_A (op(a) = a^T)
+//   b: [k, n], or [n, k] when TRANS_B
+//   bias: [n], read only when HAS_BIAS (otherwise any bound buffer; it is never read)
+//   c: [splits, m, n]; split s holds the partial sum over k in [s*chunk, (s+1)*chunk), and
+//      the op sums the splits afterwards (a second pass) when splits > 1.
+// Each invocation computes an 8-row x 8-column tile of c in registers. On lavapipe every loaded
+// component costs about as much as fifteen 8-wide FMAs, so the tile exists to reuse each load:
+// 16 loads feed 64 FMAs per k-step (8x8 measured ahead of 8x4, 4x8, 16x4 and 8x12 there, even
+// though 64 accumulators exceed the CPU's vector registers). Workgroup-memory tiling does not
+// pay there (loads from workgroup memory cost the same), so there is none. Tail tiles clamp their row and column
+// indices to the last valid one (loads stay in bounds without branches in the k loop) and store
+// only the valid part. Transposition changes only the strides, which the override constants fix
+// at pipeline creation so the compiler sees constants.
+// Grids are 2-D (see gridFor in src/kernel/define-kernel.ts); the linear id is rebuilt here.
+// Lanes next to each other take tiles next to each other along n, so their b loads are adjacent.
+
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override HAS_BIAS: bool = false;
+
+struct GemmParams { m: u32, n: u32, k: u32, chunk: u32, tiles_m: u32, tiles_n: u32, splits: u32 }
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<uniform> p: GemmParams;
+
+// Stores four columns of one row, dropping those past n.
+fn store4(row: u32, col: u32, base: u32, v: vec4f) {
+  var w = v;
+  if (HAS_BIAS) {
+    // Bias goes into split 0 only (base 0); the splits are summed afterwards.
+    if (base == 0u) {
+      let last = p.n - 1u;
+      w += vec4f(bias[min(col, last)], bias[min(col + 1u, last)], bias[min(col + 2u, last)], bias[min(col + 3u, last)]);
+    }
+  }
+  let o = base + row * p.n + col;
+  if (col + 3u < p.n) {
+    c[o] = w.x;
+    c[o + 1u] = w.y;
+    c[o + 2u] = w.z;
+    c[o + 3u] = w.w;
+    return;
+  }
+  if (col < p.n) { c[o] = w.x; }
+  if (col + 1u < p.n) { c[o + 1u] = w.y; }
+  if (col + 2u < p.n) { c[o + 2u] = w.z; }
+}
+
+// Stores one row of the tile (columns col..col+7), dropping rows past m.
+fn store_row(row: u32, col: u32, base: u32, lo: vec4f, hi: vec4f) {
+  if (row >= p.m) { return; }
+  store4(row, col, base, lo);
+  store4(row, col + 4u, base, hi);
+}
+
+@compute @workgroup_size(64)
+fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  let tiles = p.tiles_m * p.tiles_n;
+  if (t >= tiles * p.splits) { return; }
+  let s = t / tiles;
+  let r = t - s * tiles;
+  let tm = r / p.tiles_n;
+  let tn = r - tm * p.tiles_n;
+  let m0 = tm * 8u;
+  let n0 = tn * 8u;
+
+  // Strides of op(a) along m and k, and of op(b) along k and n.
+  let sam = select(p.k, 1u, TRANS_A);
+  let sak = select(1u, p.m, TRANS_A);
+  let sbk = select(p.n, 1u, TRANS_B);
+  let sbn = select(1u, p.k, TRANS_B);
+  let ml = p.m - 1u;
+  let nl = p.n - 1u;
+  let a0 = min(m0, ml) * sam;
+  let a1 = min(m0 + 1u, ml) * sam;
+  let a2 = min(m0 + 2u, ml) * sam;
+  let a3 = min(m0 + 3u, ml) * sam;
+  let a4 = min(m0 + 4u, ml) * sam;
+  let a5 = min(m0 + 5u, ml) * sam;
+  let a6 = min(m0 + 6u, ml) * sam;
+  let a7 = min(m0 + 7u, ml) * sam;
+  let b0 = min(n0, nl) * sbn;
+  let b1 = min(n0 + 1u, nl) * sbn;
+  let b2 = min(n0 + 2u, nl) * sbn;
+  let b3 = min(n0 + 3u, nl) * sbn;
+  let b4 = min(n0 + 4u, nl) * sbn;
+  let b5 = min(n0 + 5u, nl) * sbn;
+  let b6 = min(n0 + 6u, nl) * sbn;
+  let b7 = min(n0 + 7u, nl) * sbn;
+
+  let k0 = s * p.chunk;
+  let k1 = min(p.k, k0 + p.chunk);
+  // c{row}{l|h}: columns n0..n0+3 and n0+4..n0+7 of each of the 8 rows.
+  var c0l = vec4f(0.0);
+  var c0h = vec4f(0.0);
+  var c1l = vec4f(0.0);
+  var c1h = vec4f(0.0);
+  var c2l = vec4f(0.0);
+  var c2h = vec4f(0.0);
+  var c3l = vec4f(0.0);
+  var c3h = vec4f(0.0);
+  var c4l = vec4f(0.0);
+  var c4h = vec4f(0.0);
+  var c5l = vec4f(0.0);
+  var c5h = vec4f(0.0);
+  var c6l = vec4f(0.0);
+  var c6h = vec4f(0.0);
+  var c7l = vec4f(0.0);
+  var c7h = vec4f(0.0);
+  var ka = k0 * sak;
+  var kb = k0 * sbk;
+  for (var kk = k0; kk < k1; kk++) {
+    let bl = vec4f(b[b0 + kb], b[b1 + kb], b[b2 + kb], b[b3 + kb]);
+    let bh = vec4f(b[b4 + kb], b[b5 + kb], b[b6 + kb], b[b7 + kb]);
+    let v0 = vec4f(a[a0 + ka]);
+    c0l = fma(v0, bl, c0l);
+    c0h = fma(v0, bh, c0h);
+    let v1 = vec4f(a[a1 + ka]);
+    c1l = fma(v1, bl, c1l);
+    c1h = fma(v1, bh, c1h);
+    let v2 = vec4f(a[a2 + ka]);
+    c2l = fma(v2, bl, c2l);
+    c2h = fma(v2, bh, c2h);
+    let v3 = vec4f(a[a3 + ka]);
+    c3l = fma(v3, bl, c3l);
+    c3h = fma(v3, bh, c3h);
+    let v4 = vec4f(a[a4 + ka]);
+    c4l = fma(v4, bl, c4l);
+    c4h = fma(v4, bh, c4h);
+    let v5 = vec4f(a[a5 + ka]);
+    c5l = fma(v5, bl, c5l);
+    c5h = fma(v5, bh, c5h);
+    let v6 = vec4f(a[a6 + ka]);
+    c6l = fma(v6, bl, c6l);
+    c6h = fma(v6, bh, c6h);
+    let v7 = vec4f(a[a7 + ka]);
+    c7l = fma(v7, bl, c7l);
+    c7h = fma(v7, bh, c7h);
+    ka += sak;
+    kb += sbk;
+  }
+
+  let base = s * p.m * p.n;
+  store_row(m0, n0, base, c0l, c0h);
+  store_row(m0 + 1u, n0, base, c1l, c1h);
+  store_row(m0 + 2u, n0, base, c2l, c2h);
+  store_row(m0 + 3u, n0, base, c3l, c3h);
+  store_row(m0 + 4u, n0, base, c4l, c4h);
+  store_row(m0 + 5u, n0, base, c5l, c5h);
+  store_row(m0 + 6u, n0, base, c6l, c6h);
+  store_row(m0 + 7u, n0, base, c7l, c7h);
+}

@@ -1,0 +1,120 @@
+/**
+ * Matrix products: `matmul`, `pointwiseConv2d` (a 1x1 convolution on NHWC images) and `linear`.
+ * All three run the one register-tiled GEMM kernel (kernels/matmul.ts); their backward rules run it
+ * again with transpose flags: for c = op(a) · op(b), dA and dB are GEMMs of dC with b and a.
+ */
+import { GEMM_TILE_M, GEMM_TILE_N, gemmKernel } from '../../kernels/matmul.js';
+import { attach } from '../autograd/graph.js';
+import { MobilegradError } from '../device/errors.js';
+import { runKernel1 } from '../kernel/run-kernel.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { moveTo, reduceMid, sumTo } from './elementwise.js';
+
+/** Options of {@link matmul}. */
+export interface MatmulOptions {
+  /** `a` is stored [K, M] and used transposed. */
+  transposeA?: boolean;
+  /** `b` is stored [N, K] and used transposed. */
+  transposeB?: boolean;
+}
+
+// Invocations worth launching before splitting K: enough workgroups for every core of a CPU
+// adapter (and many more on a GPU) while keeping the partial sums small next to the inputs.
+const TARGET_THREADS = 8192;
+// Fewest k-steps one split takes: shorter chunks make the partial sums cost more than they save.
+const MIN_CHUNK = 64;
+
+const dims = (t: Tensor) => `[${t.shape.join(', ')}]`;
+
+/**
+ * out (shape `outShape`, m*n elements) = op(a) · op(b) (+ bias), with a, b, bias given by their
+ * buffers only (any shapes with the right element counts: views cost nothing). No autograd.
+ */
+function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boolean, transB: boolean, outShape: readonly number[], bias?: Tensor): Tensor {
+  const tilesM = Math.ceil(m / GEMM_TILE_M);
+  const tilesN = Math.ceil(n / GEMM_TILE_N);
+  // Split K when the output alone gives too few invocations (weight gradients: k = batch * pixels).
+  const want = Math.max(1, Math.min(Math.ceil(k / MIN_CHUNK), Math.ceil(TARGET_THREADS / Math.max(1, tilesM * tilesN))));
+  const chunk = Math.max(1, Math.ceil(k / want));
+  const splits = Math.max(1, Math.ceil(k / chunk));
+  const uniforms = { m, n, k, chunk, tiles_m: tilesM, tiles_n: tilesN, splits };
+  const constants = { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, HAS_BIAS: bias ? 1 : 0 };
+  // Without a bias the binding still needs a buffer; `a` stands in and is never read through it.
+  const inputs = { a, b, bias: bias ?? a };
+  if (splits === 1) return runKernel1(gemmKernel, inputs, { shape: outShape }, uniforms, { constants });
+  const part = runKernel1(gemmKernel, inputs, { shape: [splits, m * n] }, uniforms, { constants });
+  const sum = reduceMid(part, 1, splits, m * n);
+  part.release();
+  return moveTo(sum, outShape);
+}
+
+/**
+ * Gradients of c = op(a) · op(b) given dC (m x n): [dA, dB] in a's and b's stored layouts, each
+ * only where `needA` / `needB`.
+ */
+function gemmGrads(g: Tensor, a: Tensor, b: Tensor, m: number, k: number, n: number, tA: boolean, tB: boolean, needA: boolean, needB: boolean): [Tensor | null, Tensor | null] {
+  // dop(a) = dC · op(b)^T (m x k); stored transposed (k x m) when tA, which is op(b) · dC^T.
+  const da = !needA ? null : tA ? gemm(b, g, k, n, m, tB, true, a.shape) : gemm(g, b, m, n, k, false, !tB, a.shape);
+  // dop(b) = op(a)^T · dC (k x n); stored transposed (n x k) when tB, which is dC^T · op(a).
+  const db = !needB ? null : tB ? gemm(g, a, n, m, k, true, tA, b.shape) : gemm(a, g, k, m, n, !tA, false, b.shape);
+  return [da, db];
+}
+
+/**
+ * Matrix product with autograd: a [M, K] (or [K, M] with `transposeA`) times b [K, N]
+ * (or [N, K] with `transposeB`) gives [M, N]. Row-major f32.
+ */
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const tA = options.transposeA ?? false;
+  const tB = options.transposeB ?? false;
+  const what = () => `matmul: a ${dims(a)}${tA ? ' (transposed)' : ''} and b ${dims(b)}${tB ? ' (transposed)' : ''}`;
+  if (a.shape.length !== 2 || b.shape.length !== 2) throw new MobilegradError(`${what()}: both operands must be 2-D`);
+  const [m, k] = tA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+  const [kb, n] = tB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
+  if (k !== kb) throw new MobilegradError(`${what()}: inner dimensions differ (${k} and ${kb})`);
+  const y = gemm(a, b, m, k, n, tA, tB, [m, n]);
+  return attach(y, 'matmul', [a, b], (g) => gemmGrads(g, a, b, m, k, n, tA, tB, a.requiresGrad, b.requiresGrad));
+}
+
+/**
+ * 1x1 convolution (stride 1, no padding) on NHWC images, with autograd: x [N, H, W, Cin] and
+ * w [Cin, Cout] give [N, H, W, Cout], the product of x viewed as [N*H*W, Cin] with w.
+ */
+export function pointwiseConv2d(x: Tensor, w: Tensor): Tensor {
+  if (x.shape.length !== 4 || w.shape.length !== 2 || x.shape[3] !== w.shape[0]) {
+    throw new MobilegradError(`pointwiseConv2d: x ${dims(x)} must be NHWC [N, H, W, Cin] and w ${dims(w)} [Cin, Cout] with the same Cin`);
+  }
+  const [nb, h, wd, cin] = x.shape as [number, number, number, number];
+  const cout = w.shape[1]!;
+  const p = nb * h * wd;
+  const y = gemm(x, w, p, cin, cout, false, false, [nb, h, wd, cout]);
+  return attach(y, 'pointwiseConv2d', [x, w], (g) => gemmGrads(g, x, w, p, cin, cout, false, false, x.requiresGrad, w.requiresGrad));
+}
+
+/**
+ * Fully connected layer with autograd: x [..., in] times w [in, out] plus b [out] gives
+ * [..., out] (leading dimensions are batch; usually x is [N, in]). The bias is added in the
+ * GEMM's epilogue.
+ */
+export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  const inF = x.shape[x.shape.length - 1];
+  if (x.shape.length < 2 || w.shape.length !== 2 || inF !== w.shape[0] || (b && (b.shape.length !== 1 || b.shape[0] !== w.shape[1]))) {
+    throw new MobilegradError(`linear: x ${dims(x)} must be [N, in], w ${dims(w)} [in, out]${b ? ` and b ${dims(b)} [out]` : ''} with matching sizes`);
+  }
+  const outF = w.shape[1]!;
+  const rows = x.shape.slice(0, -1).reduce((q, d) => q * d, 1);
+  const shape = [...x.shape.slice(0, -1), outF];
+  const y = gemm(x, w, rows, inF!, outF, false, false, shape, b);
+  const inputs = b ? [x, w, b] : [x, w];
+  return attach(y, 'linear', inputs, (g) => {
+    const [dx, dw] = gemmGrads(g, x, w, rows, inF!, outF, false, false, x.requiresGrad, w.requiresGrad);
+    if (!b) return [dx, dw];
+    let db: Tensor | null = null;
+    if (b.requiresGrad) {
+      const g2 = g.view([rows, outF]);
+      db = sumTo(g2, [outF]);
+      g2.release();
+    }
+    return [dx, dw, db];
+  });
+}

@@ -1,0 +1,186 @@
+import * as mg from '../../src/index.js';
+import { cases } from '../support/cases.js';
+import { CheckError, expectClose, expectTrue, prod, randomData } from '../support/check.js';
+
+/** Product and both gradients of c = op(a) · op(b) in float64; gradients in a's and b's stored layouts. */
+function refGemm(a: Float64Array, b: Float64Array, g: Float64Array, m: number, k: number, n: number, tA: boolean, tB: boolean) {
+  const ai = (i: number, q: number) => (tA ? q * m + i : i * k + q);
+  const bi = (q: number, j: number) => (tB ? j * k + q : q * n + j);
+  const c = new Float64Array(m * n);
+  const da = new Float64Array(m * k);
+  const db = new Float64Array(k * n);
+  for (let i = 0; i < m; i++) {
+    for (let q = 0; q < k; q++) {
+      const av = a[ai(i, q)]!;
+      let s = 0;
+      for (let j = 0; j < n; j++) {
+        const bv = b[bi(q, j)]!;
+        c[i * n + j] += av * bv;
+        s += g[i * n + j]! * bv;
+        db[bi(q, j)] += av * g[i * n + j]!;
+      }
+      da[ai(i, q)] = s;
+    }
+  }
+  return { c, da, db };
+}
+
+/** |got - want| within rtol of the largest |want| (sums of k products cancel: scale by magnitude). */
+function closeToScale(got: ArrayLike<number>, want: Float64Array, what: string, rtol = 1e-4) {
+  let scale = 0;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  expectClose(got, want, what, rtol, rtol * Math.max(scale, 1e-6));
+}
+
+let seed = 1;
+const combos: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+
+/** Runs matmul at (m, k, n) with flags, checks forward and both gradients against float64. */
+async function checkMatmul(m: number, k: number, n: number, tA: boolean, tB: boolean) {
+  const label = `matmul m=${m} k=${k} n=${n}${tA ? ' tA' : ''}${tB ? ' tB' : ''}`;
+  const a = randomData(m * k, seed++);
+  const b = randomData(k * n, seed++);
+  const g = randomData(m * n, seed++);
+  const ta = mg.tensor(a, tA ? [k, m] : [m, k], { requiresGrad: true });
+  const tb = mg.tensor(b, tB ? [n, k] : [k, n], { requiresGrad: true });
+  const y = mg.matmul(ta, tb, { transposeA: tA, transposeB: tB });
+  expectTrue(y.shape.join() === `${m},${n}`, `${label}: output shape [${y.shape}]`);
+  const want = refGemm(a, b, g, m, k, n, tA, tB);
+  closeToScale(await y.toArray(), want.c, `${label} forward`);
+  const tg = mg.tensor(g, [m, n]);
+  await y.backward(tg);
+  closeToScale(await ta.grad!.toArray(), want.da, `${label} dA`);
+  closeToScale(await tb.grad!.toArray(), want.db, `${label} dB`);
+  for (const t of [ta.grad!, tb.grad!, ta, tb, tg, y]) t.release();
+}
+
+async function expectThrows(fn: () => unknown, what: string, mustName: string[]) {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof mg.MobilegradError)) throw new CheckError(`${what}: threw ${String(e)}, expected a MobilegradError`);
+    for (const s of mustName) if (!e.message.includes(s)) throw new CheckError(`${what}: message '${e.message}' does not name '${s}'`);
+    return;
+  }
+  throw new CheckError(`${what}: did not throw`);
+}
+
+export default cases('matmul', [
+  ...combos.map(([tA, tB]): [string, () => Promise<void>] => [
+    `forward and gradients vs float64, awkward shapes${tA ? ', a transposed' : ''}${tB ? ', b transposed' : ''}`,
+    async () => {
+      // Sizes off every multiple of the 8x4 tile, M = 1 (batch 1), K = 1, and a long K.
+      for (const [m, k, n] of [[1, 5, 3], [13, 37, 67], [3, 1, 5], [67, 13, 5], [8, 16, 4], [5, 300, 9], [37, 72, 88]]) {
+        await checkMatmul(m!, k!, n!, tA, tB);
+      }
+    },
+  ]),
+  [
+    'large M: many workgroups forward, split-K in the weight gradient (all transposes)',
+    async () => {
+      for (const [tA, tB] of combos) await checkMatmul(3000, 13, 37, tA, tB);
+      await checkMatmul(3001, 24, 16, false, false);
+    },
+  ],
+  [
+    'long K with small output: split-K in the forward',
+    async () => {
+      await checkMatmul(3, 5000, 5, false, false);
+      await checkMatmul(1, 2053, 13, true, true);
+    },
+  ],
+  [
+    'matmul gradcheck, all transpose combinations',
+    async () => {
+      for (const [tA, tB] of combos) {
+        const [m, k, n] = [5, 7, 3];
+        const a = mg.tensor(randomData(m * k, seed++), tA ? [k, m] : [m, k]);
+        const b = mg.tensor(randomData(k * n, seed++), tB ? [n, k] : [k, n]);
+        await mg.gradcheck((x, z) => mg.matmul(x, z, { transposeA: tA, transposeB: tB }), [a, b]);
+        a.release();
+        b.release();
+      }
+    },
+  ],
+  [
+    'pointwiseConv2d forward and gradients vs float64, gradcheck',
+    async () => {
+      for (const [nb, h, w, cin, cout] of [[1, 3, 5, 3, 13], [2, 28, 28, 24, 88], [3, 7, 7, 96, 40]]) {
+        const p = nb! * h! * w!;
+        const x = randomData(p * cin!, seed++);
+        const wt = randomData(cin! * cout!, seed++);
+        const g = randomData(p * cout!, seed++);
+        const tx = mg.tensor(x, [nb!, h!, w!, cin!], { requiresGrad: true });
+        const tw = mg.tensor(wt, [cin!, cout!], { requiresGrad: true });
+        const y = mg.pointwiseConv2d(tx, tw);
+        expectTrue(y.shape.join() === `${nb},${h},${w},${cout}`, `pointwiseConv2d output shape [${y.shape}]`);
+        const want = refGemm(x, wt, g, p, cin!, cout!, false, false);
+        closeToScale(await y.toArray(), want.c, `pointwiseConv2d [${nb},${h},${w},${cin}]x[${cin},${cout}] forward`);
+        const tg = mg.tensor(g, y.shape);
+        await y.backward(tg);
+        closeToScale(await tx.grad!.toArray(), want.da, 'pointwiseConv2d dx');
+        closeToScale(await tw.grad!.toArray(), want.db, 'pointwiseConv2d dw');
+        expectTrue(tx.grad!.shape.join() === tx.shape.join(), 'pointwiseConv2d dx has x\'s shape');
+        for (const t of [tx.grad!, tw.grad!, tx, tw, tg, y]) t.release();
+      }
+      const x = mg.tensor(randomData(2 * 3 * 3 * 5, seed++), [2, 3, 3, 5]);
+      const w = mg.tensor(randomData(5 * 6, seed++), [5, 6]);
+      await mg.gradcheck((a, b) => mg.pointwiseConv2d(a, b), [x, w]);
+      x.release();
+      w.release();
+    },
+  ],
+  [
+    'linear with and without bias: forward and gradients vs float64, gradcheck',
+    async () => {
+      for (const [rows, inF, outF] of [[1, 576, 13], [32, 37, 10], [7, 3, 1000]]) {
+        for (const withBias of [true, false]) {
+          const x = randomData(rows! * inF!, seed++);
+          const w = randomData(inF! * outF!, seed++);
+          const bias = randomData(outF!, seed++);
+          const g = randomData(rows! * outF!, seed++);
+          const tx = mg.tensor(x, [rows!, inF!], { requiresGrad: true });
+          const tw = mg.tensor(w, [inF!, outF!], { requiresGrad: true });
+          const tbias = mg.tensor(bias, [outF!], { requiresGrad: true });
+          const y = withBias ? mg.linear(tx, tw, tbias) : mg.linear(tx, tw);
+          const want = refGemm(x, w, g, rows!, inF!, outF!, false, false);
+          const c = want.c.map((v, i) => v + (withBias ? bias[i % outF!]! : 0));
+          closeToScale(await y.toArray(), c, `linear [${rows},${inF}]x[${inF},${outF}]${withBias ? ' + bias' : ''} forward`);
+          const tg = mg.tensor(g, [rows!, outF!]);
+          await y.backward(tg);
+          closeToScale(await tx.grad!.toArray(), want.da, 'linear dx');
+          closeToScale(await tw.grad!.toArray(), want.db, 'linear dw');
+          if (withBias) {
+            const dbias = new Float64Array(outF!);
+            for (let i = 0; i < g.length; i++) dbias[i % outF!] += g[i]!;
+            closeToScale(await tbias.grad!.toArray(), dbias, 'linear dbias');
+          } else expectTrue(tbias.grad === null, 'linear without bias leaves the bias tensor alone');
+          for (const t of [tx.grad!, tw.grad!, tbias.grad, tx, tw, tbias, tg, y]) t?.release();
+        }
+      }
+      const x = mg.tensor(randomData(3 * 6, seed++), [3, 6]);
+      const w = mg.tensor(randomData(6 * 5, seed++), [6, 5]);
+      const b = mg.tensor(randomData(5, seed++), [5]);
+      await mg.gradcheck((p, q, r) => mg.linear(p, q, r), [x, w, b]);
+      await mg.gradcheck((p, q) => mg.linear(p, q), [x, w]);
+      for (const t of [x, w, b]) t.release();
+    },
+  ],
+  [
+    'shape errors name the op and the shapes',
+    async () => {
+      const a = mg.tensor(randomData(6, 3), [2, 3]);
+      const b = mg.tensor(randomData(8, 4), [4, 2]);
+      const img = mg.tensor(randomData(2 * 2 * 2 * 3, 5), [2, 2, 2, 3]);
+      const v = mg.tensor(randomData(prod([3]), 6), [3]);
+      await expectThrows(() => mg.matmul(a, b), 'matmul inner mismatch', ['matmul', '[2, 3]', '[4, 2]']);
+      await expectThrows(() => mg.matmul(a, v), 'matmul 1-D operand', ['matmul', '[3]']);
+      await expectThrows(() => mg.matmul(a, a, { transposeB: true, transposeA: true }), 'matmul transposed mismatch', ['matmul', '[2, 3]']);
+      await expectThrows(() => mg.pointwiseConv2d(img, b), 'pointwiseConv2d Cin mismatch', ['pointwiseConv2d', '[2, 2, 2, 3]', '[4, 2]']);
+      await expectThrows(() => mg.pointwiseConv2d(a, a), 'pointwiseConv2d 2-D input', ['pointwiseConv2d', '[2, 3]']);
+      await expectThrows(() => mg.linear(a, b), 'linear in mismatch', ['linear', '[2, 3]', '[4, 2]']);
+      await expectThrows(() => mg.linear(b, b, v), 'linear bias mismatch', ['linear', '[3]']);
+      for (const t of [a, b, img, v]) t.release();
+    },
+  ],
+]);
