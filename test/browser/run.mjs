@@ -177,7 +177,7 @@ async function main() {
     if (suite.fatal) summary.fatal = suite.fatal;
     // The console stream may lag the final state: trust the page's own list.
     summary.cases = suite.results;
-    if (!suite.fatal && !filter) {
+    if (!suite.fatal) {
       const smoke = await bundleSmokeTest(tab);
       summary.cases.push(smoke);
       console.log(`${smoke.ok ? 'PASS' : 'FAIL'} ${smoke.name} (${smoke.ms.toFixed(0)} ms)`);
@@ -199,6 +199,7 @@ async function main() {
 async function bundleSmokeTest(tab) {
   const name = 'bundle: dist/browser/mobilegrad.js imports, initialises and computes in the page';
   const s = performance.now();
+  let timer;
   try {
     const got = await Promise.race([
       tab.evaluate(async () => {
@@ -208,8 +209,10 @@ async function bundleSmokeTest(tab) {
         const b = mg.tensor([10, 20, 30, 40, 50], [5]);
         return Array.from(await mg.add(a, b).toArray());
       }),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 60 s')), 60_000)),
-    ]);
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out after 60 s')), 60_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     const want = [11, 22, 33, 44, 55];
     if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`add gave ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
     return { name, ok: true, ms: performance.now() - s };
