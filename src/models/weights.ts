@@ -6,8 +6,6 @@
 import { MobilegradError } from '../device/errors.js';
 import { asFloat32, f32Tensor, parseSafetensors, type SafeTensor } from '../io/safetensors.js';
 import type { Module, ParamLayout } from '../nn/module.js';
-import { tensor } from '../tensor/create.js';
-import { keep } from '../tensor/scope.js';
 
 /** PyTorch's shape for one of our tensors. */
 export function pytorchShape(layout: ParamLayout, shape: readonly number[], name: string): number[] {
@@ -161,7 +159,7 @@ export function loadPyTorchState(model: Module, tensors: Map<string, SafeTensor>
       throw new MobilegradError(`${what}: '${name}' has shape [${src.shape}], the model expects [${ptShape}] (is this MobileNetV3-Small with the same width?)`);
     }
     const data = fromPyTorch(layout, t.shape, asFloat32(src, name));
-    model.setTensor(name, keep(tensor(data, t.shape)));
+    model.loadTensor(name, data);
     report.loaded++;
   }
   if (report.loaded === 0) throw new MobilegradError(`${what}: no tensor matched MobileNetV3-Small's names (torchvision or timm mobilenetv3_small_100)`);

@@ -3,6 +3,7 @@
  * Parameter names follow the module tree (`features.1.block.0.0.weight`); for MobileNetV3 they are
  * exactly torchvision's state_dict keys, so weights move between the two by name.
  */
+import { getDevice } from '../device/device.js';
 import { MobilegradError } from '../device/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -104,38 +105,16 @@ export abstract class Module {
     return new Map([...this.namedParameters(), ...this.namedBuffers()]);
   }
 
-  /** Replaces the tensor stored under `name` (parameter or buffer), releasing the old one. */
-  setTensor(name: string, t: Tensor): void {
-    const dot = name.indexOf('.');
-    if (dot >= 0) {
-      const child = this.children_.get(name.slice(0, dot));
-      if (!child) throw new MobilegradError(`no module '${name.slice(0, dot)}' for tensor '${name}'`);
-      child.setTensor(name.slice(dot + 1), t);
-      return;
-    }
-    const p = this.params_.get(name);
-    if (p) {
-      if (p.tensor.shape.join() !== t.shape.join()) throw new MobilegradError(`parameter '${name}' has shape [${p.tensor.shape}], got [${t.shape}]`);
-      t.requiresGrad = p.tensor.requiresGrad;
-      t.name = p.tensor.name;
-      p.tensor.release();
-      p.tensor = t;
-      this.onTensorReplaced(name, t);
-      return;
-    }
-    const b = this.buffers_.get(name);
-    if (b) {
-      if (b.shape.join() !== t.shape.join()) throw new MobilegradError(`buffer '${name}' has shape [${b.shape}], got [${t.shape}]`);
-      b.release();
-      this.buffers_.set(name, t);
-      this.onTensorReplaced(name, t);
-      return;
-    }
-    throw new MobilegradError(`no parameter or buffer named '${name}'`);
+  /**
+   * Overwrites the values of the parameter or buffer `name` in place (its tensor keeps its
+   * identity, so optimizers and hooks holding it stay valid). `data` is in mobilegrad's layout.
+   */
+  loadTensor(name: string, data: Float32Array): void {
+    const t = this.stateTensors().get(name);
+    if (!t) throw new MobilegradError(`no parameter or buffer named '${name}'`);
+    if (data.length !== t.size) throw new MobilegradError(`'${name}' has ${t.size} values ([${t.shape}]), got ${data.length}`);
+    getDevice().write(t.buffer.buffer, data);
   }
-
-  /** Subclasses that cache tensor references refresh them here. */
-  protected onTensorReplaced(_name: string, _t: Tensor): void {}
 
   /** @internal Current tensor of a local parameter or buffer. */
   protected tensorOf(name: string): Tensor {

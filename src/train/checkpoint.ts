@@ -10,8 +10,6 @@ import { asFloat32, f32Tensor, parseSafetensors, serializeSafetensors, type Safe
 import type { Module } from '../nn/module.js';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
 import { writeFileAtomic } from '../report/write-file-atomic.js';
-import { tensor } from '../tensor/create.js';
-import { keep } from '../tensor/scope.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
@@ -58,7 +56,7 @@ export async function loadCheckpoint(dir: string, model: Module, optimizer: Opti
   for (const [name, t] of model.stateTensors()) {
     const src = tensors.get(`model.${name}`);
     if (!src || src.shape.join() !== t.shape.join()) throw new MobilegradError(`${path} does not match the model ('${name}'): was it written for other classes or options?`);
-    model.setTensor(name, keep(tensor(asFloat32(src, name), t.shape)));
+    model.loadTensor(name, asFloat32(src, name));
   }
   const meta = JSON.parse(metadata.optimizer) as { kind: string; step: number; groups: OptimizerStateDict['groups']; params: ({ step: number; buffers: string[] } | null)[] };
   const dict: OptimizerStateDict = {

@@ -177,6 +177,7 @@ export async function train(options: Partial<TrainOptions> & { data: string }, e
     o = { ...(saved as unknown as TrainOptions), resume: o.resume, data: o.data ?? (saved.data as string) };
   }
   checkOutDir(out, o);
+  checkOptions(o); // refuse impossible values before reading any data
   if (o.quantize) throw new UsageError('--quantize: int8 quantization is not available yet (it is planned: issue 6). Train without --quantize.');
   const prep = await prepareData(o, ev);
   if (prep.skipped.length) {
