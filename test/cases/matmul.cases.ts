@@ -163,7 +163,12 @@ export default cases('matmul', [
       const b = mg.tensor(randomData(5, seed++), [5]);
       await mg.gradcheck((p, q, r) => mg.linear(p, q, r), [x, w, b]);
       await mg.gradcheck((p, q) => mg.linear(p, q), [x, w]);
-      for (const t of [x, w, b]) t.release();
+      // Leading dimensions are batch: [2, 3, in] -> [2, 3, out].
+      const x3 = mg.tensor(randomData(2 * 3 * 6, seed++), [2, 3, 6]);
+      const y3 = mg.linear(x3, w, b);
+      expectTrue(y3.shape.join() === '2,3,5', `linear on [2, 3, 6] gives [${y3.shape}]`);
+      await mg.gradcheck((p, q, r) => mg.linear(p, q, r), [x3, w, b]);
+      for (const t of [x, w, b, x3, y3]) t.release();
     },
   ],
   [
