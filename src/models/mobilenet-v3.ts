@@ -24,8 +24,8 @@ export class ConvBNAct extends Module {
     this.activation = act === 'identity' ? null : this.addModule('2', new Activation(act));
   }
   forward(x: Tensor): Tensor {
-    const y = this.bn.call(this.conv.call(x));
-    return this.activation ? this.activation.call(y) : y;
+    // BatchNorm and the activation run as one fused kernel (forward and backward).
+    return this.bn.call(this.conv.call(x), this.act);
   }
 }
 

@@ -1,4 +1,5 @@
 /** BatchNorm over the channel (last) axis with running statistics, PyTorch's conventions. */
+import type { ActivationName } from '../../kernels/activation.js';
 import { batchNorm } from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { constant } from './init.js';
@@ -24,13 +25,24 @@ export class BatchNorm2d extends Module {
     this.addBuffer('running_var', constant([channels], 1));
   }
 
+  /** `activation` is fused into the normalisation kernel (ConvBNAct uses it). */
+  override call(x: Tensor, activation: ActivationName = 'identity'): Tensor {
+    const y = this.forwardWith(x, activation);
+    for (const h of this.hooksList()) h(this, x, y);
+    return y;
+  }
+
   forward(x: Tensor): Tensor {
+    return this.forwardWith(x, 'identity');
+  }
+
+  private forwardWith(x: Tensor, activation: ActivationName): Tensor {
     return batchNorm(
       x,
       this.tensorOf('weight'),
       this.tensorOf('bias'),
       { mean: this.tensorOf('running_mean'), var: this.tensorOf('running_var') },
-      { training: this.training, momentum: this.momentum, eps: this.eps },
+      { training: this.training, momentum: this.momentum, eps: this.eps, activation },
     );
   }
 }

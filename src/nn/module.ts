@@ -35,6 +35,11 @@ export abstract class Module {
     return y;
   }
 
+  /** @internal The forward hooks, for subclasses that override `call`. */
+  protected hooksList(): readonly ForwardHook[] {
+    return this.hooks;
+  }
+
   /** Adds a forward hook; returns a function that removes it. */
   addForwardHook(hook: ForwardHook): () => void {
     this.hooks.push(hook);
