@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: the whole check, from a fresh clone or a working tree.
-#   1. system pieces (Mesa lavapipe from bookworm-backports, Debian's chromium): scripts/setup-system.sh
-#   2. npm ci when node_modules is missing or older than package-lock.json
+#   1-2. scripts/install.sh: Mesa lavapipe (bookworm-backports) and Chromium, then node modules
 #   3. typecheck (tsc --noEmit), counted as one test
 #   4. build (scripts/build.mjs: Node + browser bundles, .d.ts), counted as one test
 #   5. vitest (console reporter + JSON in test-results/vitest.json)
@@ -24,45 +23,9 @@ stamp() { printf '\n== %s (%ds) ==\n' "$1" "$(( $(date +%s) - T0 ))"; }
 pass() { passed=$((passed + $1)); }
 fail() { failed=$((failed + $1)); failures+=("$2"); }
 
-stamp "system packages"
-if ! bash scripts/setup-system.sh; then
-  echo "scripts/setup-system.sh failed: Mesa 25 (bookworm-backports) and chromium are needed" >&2
-  fail 1 "setup-system"
-fi
-
-stamp "node modules"
-# Stale when a declared dependency is missing or package-lock.json changed after the last install
-# (npm writes node_modules/.package-lock.json on every install).
-deps_ok() {
-  [ -f node_modules/.package-lock.json ] || return 1
-  [ package-lock.json -nt node_modules/.package-lock.json ] && return 1
-  node -e '
-    const fs = require("fs");
-    const p = JSON.parse(fs.readFileSync("package.json", "utf8"));
-    const names = Object.keys({ ...p.dependencies, ...p.devDependencies });
-    const missing = names.filter((n) => !fs.existsSync(`node_modules/${n}/package.json`));
-    if (missing.length) { console.log(`missing: ${missing.join(", ")}`); process.exit(1); }
-  '
-}
-if deps_ok; then
-  echo "node_modules is up to date"
-else
-  # npm 11 runs no dependency install scripts unless approved; none is needed here (esbuild's
-  # binary comes from its optional @esbuild/* package, webgpu ships dawn.node for Linux).
-  if npm ci --no-audit --no-fund >"$RESULTS/npm-ci.log" 2>&1; then
-    grep -v '^npm warn install-scripts' "$RESULTS/npm-ci.log" | tail -n 3
-  else
-    head -n 6 "$RESULTS/npm-ci.log" | grep -v '^npm error *$' >&2
-    # `npm ci` refuses a lock file that lacks an entry for an optional, other-platform dependency
-    # the registry cannot serve (vite's win32-only napi-windows-process-start-time answers 404 on
-    # some mirrors). `npm install --no-save` installs the same locked versions without rewriting
-    # package-lock.json.
-    echo "npm ci failed; retrying with npm install --no-save (the locked versions, lock file untouched)" >&2
-    if ! npm install --no-save --no-audit --no-fund; then
-      echo "npm install failed" >&2
-      fail 1 "npm install"
-    fi
-  fi
+stamp "system packages and node modules"
+if ! bash scripts/install.sh; then
+  fail 1 "install"
 fi
 
 stamp "typecheck"
