@@ -40,7 +40,7 @@ async function nodeBuilds() {
   rmSync(join(root, 'dist/node'), { recursive: true, force: true });
   await build({
     ...common,
-    entryPoints: ['src/index.ts'],
+    entryPoints: ['src/node.ts'],
     outfile: 'dist/node/index.js',
     platform: 'node',
     packages: 'external', // webgpu (native), pngjs, wgsl_reflect and any other dependency
@@ -128,8 +128,8 @@ function typeBuild() {
   if (r.status !== 0) throw new Error(`tsc declaration emit failed (exit ${r.status})`);
   // rootDir is the repository root (src/ imports ../kernels), so tsc writes dist/types/src/index.d.ts;
   // package.json's "types" names dist/types/index.d.ts, which re-exports it.
-  if (!existsSync(join(root, 'dist/types/src/index.d.ts'))) throw new Error('tsc wrote no dist/types/src/index.d.ts');
-  writeFileSync(join(root, 'dist/types/index.d.ts'), "export * from './src/index.js';\n");
+  if (!existsSync(join(root, 'dist/types/src/node.d.ts'))) throw new Error('tsc wrote no dist/types/src/node.d.ts');
+  writeFileSync(join(root, 'dist/types/index.d.ts'), "export * from './src/node.js';\n");
   fixDirectoryImports(join(root, 'dist/types'));
   done.push('dist/types/');
 }

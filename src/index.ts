@@ -27,3 +27,7 @@ export async function sync(): Promise<void> {
 export function memoryStats() {
   return getDevice().stats();
 }
+
+export * as nn from './nn/index.js';
+export * as models from './models/index.js';
+export { loadWeights, loadPyTorchState, exportPyTorchState, type LoadReport } from './models/weights.js';

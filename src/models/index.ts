@@ -1,0 +1,3 @@
+/** Model builders. */
+export { mobilenetV3Small, MobileNetV3Small, InvertedResidual, ConvBNAct } from './mobilenet-v3.js';
+export { MOBILENET_V3_SMALL, describeMobileNetV3Small, makeDivisible, resolveConfig, type BlockConfig, type MobileNetV3Options, type LayerInfo } from './mobilenet-v3-config.js';

@@ -1,0 +1,10 @@
+/**
+ * The Node entry point: the whole library (src/index.ts) plus what needs the file system:
+ * the trainer, model folders, image-folder datasets.
+ */
+export * from './index.js';
+export { train, type TrainEvents, type TrainSummary, type EpochMetrics, type StepInfo } from './train/trainer.js';
+export { DEFAULTS as trainDefaults, type TrainOptions } from './train/options.js';
+export { loadModel, saveModel, makeModelConfig, type ModelConfig } from './train/model-files.js';
+export { evaluate, predictProbabilities, type EvalResult } from './train/evaluate.js';
+export { loadImageFolder, type LoadedDataset } from './data/dataset.js';
