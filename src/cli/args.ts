@@ -41,3 +41,10 @@ export function helpText(command: string, usage: string, spec: FlagSpec): string
   const rows = Object.entries(spec).map(([n, s]) => `  --${n}${s.type === 'boolean' ? '' : ` <${s.type}>`}`.padEnd(30) + s.help);
   return `usage: mobilegrad ${command} ${usage}\n\noptions:\n${rows.join('\n')}\n`;
 }
+
+/** The value of a required string flag, or a UsageError saying which flag the command needs. */
+export function requireFlag(flags: Record<string, unknown>, name: string, command: string): string {
+  const v = flags[name];
+  if (typeof v !== 'string' || !v) throw new UsageError(`'${command}' needs --${name}: see 'mobilegrad ${command} --help'`);
+  return v;
+}

@@ -1,15 +1,13 @@
 /**
  * Training checkpoints: model tensors, optimizer state and the run's position (epoch, step, random
- * streams, history) in ONE safetensors file, written to a temporary name and renamed, so a run
- * killed at any moment (even kill -9) leaves either the previous checkpoint or the new one.
+ * streams, history) in ONE safetensors blob. Platform-neutral: the Node trainer writes it to a
+ * temporary file and renames it (a run killed at any moment keeps the previous checkpoint), the
+ * browser keeps it in OPFS.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { MobilegradError } from '../device/errors.js';
 import { asFloat32, f32Tensor, parseSafetensors, serializeSafetensors, type SafeTensor } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
-import { writeFileAtomic } from '../report/write-file-atomic.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
@@ -29,8 +27,8 @@ export interface RunPosition {
   elapsedSeconds: number;
 }
 
-/** Writes the checkpoint atomically. */
-export async function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer, position: RunPosition): Promise<void> {
+/** Serialises model, optimizer and position (reads the GPU). */
+export async function encodeCheckpoint(model: Module, optimizer: Optimizer, position: RunPosition): Promise<Uint8Array> {
   const tensors: [string, SafeTensor][] = [];
   for (const [name, t] of model.stateTensors()) tensors.push([`model.${name}`, f32Tensor([...t.shape], (await t.toArray()) as Float32Array)]);
   const opt = await optimizer.stateDict();
@@ -38,24 +36,16 @@ export async function saveCheckpoint(dir: string, model: Module, optimizer: Opti
   opt.params.forEach((p, i) => {
     if (p) for (const [b, data] of Object.entries(p.buffers)) tensors.push([`optim.${i}.${b}`, f32Tensor([data.length], data)]);
   });
-  const bytes = serializeSafetensors(tensors, { position: JSON.stringify(position), optimizer: JSON.stringify(optMeta) });
-  await writeFileAtomic(join(dir, CHECKPOINT_FILE), bytes);
+  return serializeSafetensors(tensors, { position: JSON.stringify(position), optimizer: JSON.stringify(optMeta) });
 }
 
-/** Reads a checkpoint into `model` and `optimizer` and returns the position to continue from. */
-export async function loadCheckpoint(dir: string, model: Module, optimizer: Optimizer): Promise<RunPosition> {
-  const path = join(dir, CHECKPOINT_FILE);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch {
-    throw new MobilegradError(`no checkpoint to resume in ${dir} (${CHECKPOINT_FILE} not found): --resume takes the --out folder of an earlier run`);
-  }
-  const { tensors, metadata } = parseSafetensors(bytes, path);
-  if (!metadata.position || !metadata.optimizer) throw new MobilegradError(`${path} is not a mobilegrad training checkpoint`);
+/** Restores `model` and `optimizer` from a checkpoint blob and returns the position to continue from. */
+export function decodeCheckpoint(bytes: Uint8Array, model: Module, optimizer: Optimizer, what = 'checkpoint'): RunPosition {
+  const { tensors, metadata } = parseSafetensors(bytes, what);
+  if (!metadata.position || !metadata.optimizer) throw new MobilegradError(`${what} is not a mobilegrad training checkpoint`);
   for (const [name, t] of model.stateTensors()) {
     const src = tensors.get(`model.${name}`);
-    if (!src || src.shape.join() !== t.shape.join()) throw new MobilegradError(`${path} does not match the model ('${name}'): was it written for other classes or options?`);
+    if (!src || src.shape.join() !== t.shape.join()) throw new MobilegradError(`${what} does not match the model ('${name}'): was it written for other classes or options?`);
     model.loadTensor(name, asFloat32(src, name));
   }
   const meta = JSON.parse(metadata.optimizer) as { kind: string; step: number; groups: OptimizerStateDict['groups']; params: ({ step: number; buffers: string[] } | null)[] };
@@ -68,7 +58,7 @@ export async function loadCheckpoint(dir: string, model: Module, optimizer: Opti
       const buffers: Record<string, Float32Array> = {};
       for (const b of p.buffers) {
         const t = tensors.get(`optim.${i}.${b}`);
-        if (!t) throw new MobilegradError(`${path}: optimizer state ${i}.${b} missing`);
+        if (!t) throw new MobilegradError(`${what}: optimizer state ${i}.${b} missing`);
         buffers[b] = asFloat32(t, b);
       }
       return { step: p.step, buffers };

@@ -1,0 +1,88 @@
+/** `mobilegrad train`: options, progress display, Ctrl-C, summary. */
+import { UsageError } from '../../data/usage-error.js';
+import { DEFAULTS, type TrainOptions } from '../../train/options.js';
+import { train } from '../../train/trainer.js';
+import { helpText, parseArgs, requireFlag, type FlagSpec } from '../args.js';
+import { Progress } from '../progress.js';
+
+const TRAIN_FLAGS: FlagSpec = {
+  data: { type: 'string', help: 'folder with one subfolder of images per class (required)' },
+  val: { type: 'string', help: 'separate validation folder with the same classes' },
+  'val-split': { type: 'number', help: 'fraction held out for validation when --val is absent (0.2)' },
+  'batch-size': { type: 'number', help: 'images per step (32; recommended 16-128)' },
+  epochs: { type: 'number', help: 'passes over the data (10; recommended 10-100)' },
+  lr: { type: 'number', help: 'peak learning rate (0.001; recommended 5e-4 to 5e-3)' },
+  'image-size': { type: 'number', help: 'training resolution in pixels (224)' },
+  quantize: { type: 'boolean', help: 'int8 model at the end (not available yet)' },
+  recipe: { type: 'string', help: "'auto' picks lr, epochs, batch size and augmentation from the dataset size" },
+  out: { type: 'string', help: 'output folder (runs/<timestamp>)' },
+  seed: { type: 'number', help: 'random seed; same seed, same adapter, same metrics (0)' },
+  resume: { type: 'string', help: 'continue the run in this folder from its last checkpoint' },
+  force: { type: 'boolean', help: 'overwrite an --out folder that holds another run' },
+  'allow-small': { type: 'boolean', help: 'train on fewer than 200 images' },
+  pretrained: { type: 'string', help: 'safetensors weights (torchvision or timm names) to start from' },
+  'label-smoothing': { type: 'number', help: 'label smoothing (0.1)' },
+  'weight-decay': { type: 'number', help: 'AdamW weight decay on conv/linear weights (0.01)' },
+  'bn-momentum': { type: 'number', help: "BatchNorm running-statistics momentum (torchvision's 0.01)" },
+  'no-bn-recalibrate': { type: 'boolean', help: 'skip recomputing BatchNorm statistics before each evaluation' },
+  json: { type: 'boolean', help: 'print a final line of JSON with the summary' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export async function cmdTrain(argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, TRAIN_FLAGS, 'train');
+  if (flags.help) return void process.stdout.write(helpText('train', '--data DIR [options]', TRAIN_FLAGS));
+  const resume = flags.resume as string | undefined;
+  const data = resume ? ((flags.data as string | undefined) ?? '') : requireFlag(flags, 'data', 'train');
+  const recipe = (flags.recipe as string | undefined) ?? 'none';
+  if (recipe !== 'auto' && recipe !== 'none') throw new UsageError(`--recipe must be 'auto' or 'none', got '${recipe}'`);
+  const o: Partial<TrainOptions> & { data: string } = {
+    data,
+    val: flags.val as string | undefined,
+    valSplit: (flags['val-split'] as number | undefined) ?? DEFAULTS.valSplit,
+    batchSize: (flags['batch-size'] as number | undefined) ?? DEFAULTS.batchSize,
+    epochs: (flags.epochs as number | undefined) ?? DEFAULTS.epochs,
+    lr: (flags.lr as number | undefined) ?? DEFAULTS.lr,
+    imageSize: (flags['image-size'] as number | undefined) ?? DEFAULTS.imageSize,
+    quantize: Boolean(flags.quantize),
+    recipe,
+    out: flags.out as string | undefined,
+    seed: (flags.seed as number | undefined) ?? DEFAULTS.seed,
+    resume,
+    force: Boolean(flags.force),
+    allowSmall: Boolean(flags['allow-small']),
+    pretrained: flags.pretrained as string | undefined,
+    labelSmoothing: (flags['label-smoothing'] as number | undefined) ?? DEFAULTS.labelSmoothing,
+    weightDecay: (flags['weight-decay'] as number | undefined) ?? DEFAULTS.weightDecay,
+    bnMomentum: (flags['bn-momentum'] as number | undefined) ?? DEFAULTS.bnMomentum,
+    bnRecalibrate: !flags['no-bn-recalibrate'],
+  };
+  if (resume && !flags.data) delete (o as { data?: string }).data;
+  const progress = new Progress();
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write('\nstopping after this step (Ctrl-C again to quit without saving)...\n');
+  };
+  process.on('SIGINT', onSigint);
+  const s = await train(o, {
+    onInfo: (m) => process.stderr.write(m + '\n'),
+    onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    onStep: (x) => progress.step(x),
+    onEpoch: (m) => progress.epoch(m),
+    shouldStop: () => stop,
+  });
+  process.off('SIGINT', onSigint);
+  const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : 'n/a');
+  const lines = [
+    '',
+    s.stopped === 'interrupted' ? `interrupted after ${s.epochsRun} complete epoch(s)` : `done: ${s.epochsRun} epochs`,
+    `validation accuracy: final ${pct(s.finalValAcc)}, best ${pct(s.bestValAcc)} (epoch ${s.bestEpoch})`,
+    `per class: ${Object.entries(s.perClassAccuracy).map(([c, a]) => `${c} ${pct(a)}`).join(', ')}`,
+    `time ${s.seconds.toFixed(1)} s, ${s.imagesPerSecond.toFixed(1)} training images/s`,
+    `model: ${s.outDir} (${(s.modelBytes / 1e6).toFixed(2)} MB float32)`,
+  ];
+  process.stderr.write(lines.join('\n') + '\n');
+  if (flags.json) process.stdout.write(JSON.stringify(s) + '\n');
+}

@@ -1,0 +1,219 @@
+/**
+ * The training loop, platform-neutral: images already in memory (8-bit, at the training size),
+ * a model, AdamW, the schedule, one epoch at a time. The Node trainer (trainer.ts) and the
+ * browser worker wrap it with their own data loading, storage and display.
+ */
+import { shuffledBatches } from '../data/batches.js';
+import type { AugmentationLevel } from '../data/recipe.js';
+import { MobilegradError } from '../device/errors.js';
+import { mobilenetV3Small, type MobileNetV3Small } from '../models/mobilenet-v3.js';
+import { AdamW } from '../optim/adam.js';
+import { prepareBatch, uploadImages } from '../ops/augment.js';
+import { softmaxCrossEntropy } from '../ops/loss.js';
+import { tensor } from '../tensor/create.js';
+import { globalRng, Rng, seed as seedGlobal } from '../tensor/random.js';
+import { keep, tidy } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { randomAugmentParams } from './augment-params.js';
+import { decodeCheckpoint, encodeCheckpoint, type RunPosition } from './checkpoint.js';
+import { evaluate, gatherImages, recalibrateBatchNorm, type EvalResult, type ImageSet } from './evaluate.js';
+import { learningRateAt, type ScheduleOptions } from './schedule.js';
+
+/** What one training run needs besides the data. */
+export interface LoopConfig {
+  classes: string[];
+  imageSize: number;
+  batchSize: number;
+  epochs: number;
+  lr: number;
+  labelSmoothing: number;
+  weightDecay: number;
+  bnMomentum: number;
+  bnRecalibrate: boolean;
+  augmentation: AugmentationLevel;
+  seed: number;
+  /** Stored in checkpoints so a resumed run knows how it started. */
+  options: Record<string, unknown>;
+}
+
+export interface StepInfo {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number;
+  accuracy: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+  lr: number;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAcc: number;
+  valLoss: number;
+  valAcc: number;
+  lr: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+export interface EpochEvents {
+  onStep?: (s: StepInfo) => void;
+  /** Polled between steps: true ends the epoch early (the position records where). */
+  shouldStop?: () => boolean;
+}
+
+/** Mixes integers into a 32-bit seed (independent streams per epoch and purpose). */
+export function mixSeed(...xs: number[]): number {
+  let h = 0x811c9dc5;
+  for (const x of xs) {
+    h = Math.imul(h ^ (x >>> 0), 0x01000193) >>> 0;
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** One optimisation step on a batch of 8-bit images; returns [loss, logits] kept, not read back. */
+export function trainStep(model: MobileNetV3Small, optimizer: AdamW, bytes: Uint8Array, params: Float32Array, labels: Int32Array, size: number, smoothing: number): [Tensor, Tensor] {
+  const n = labels.length;
+  return tidy(() => {
+    const img = uploadImages(bytes, n, size);
+    const x = prepareBatch(img, params, n, size, size);
+    const logits = model.call(x);
+    const y = tensor(labels, [n]);
+    const loss = softmaxCrossEntropy(logits, y, { labelSmoothing: smoothing });
+    void loss.backward();
+    optimizer.step();
+    optimizer.zeroGrad();
+    return [keep(loss), keep(logits)] as [Tensor, Tensor];
+  });
+}
+
+/** A training run over images held in memory. */
+export class TrainingRun {
+  readonly model: MobileNetV3Small;
+  readonly optimizer: AdamW;
+  readonly batchSize: number;
+  readonly stepsPerEpoch: number;
+  readonly schedule: ScheduleOptions;
+  position: RunPosition;
+  /** Result of the latest evaluation. */
+  lastEval: EvalResult | null = null;
+  /** Images trained on and seconds spent in training steps (for images/s). */
+  imagesSeen = 0;
+  trainSeconds = 0;
+
+  constructor(readonly cfg: LoopConfig, readonly set: ImageSet, readonly trainIdx: number[], readonly valIdx: number[]) {
+    this.batchSize = Math.min(cfg.batchSize, trainIdx.length);
+    if (this.batchSize < 2) throw new MobilegradError('fewer than 2 training images after the validation split: add images or lower the validation split');
+    seedGlobal(mixSeed(cfg.seed, 0x600d));
+    this.model = mobilenetV3Small({ numClasses: cfg.classes.length, bnMomentum: cfg.bnMomentum });
+    // Weight decay on conv and linear weights only, as is usual (not on BatchNorm or biases).
+    const named = this.model.namedParameters();
+    this.optimizer = new AdamW(
+      [
+        { params: named.filter(([, p]) => p.shape.length >= 2).map(([, p]) => p), weightDecay: cfg.weightDecay },
+        { params: named.filter(([, p]) => p.shape.length < 2).map(([, p]) => p), weightDecay: 0 },
+      ],
+      { lr: cfg.lr },
+    );
+    this.stepsPerEpoch = Math.floor(trainIdx.length / this.batchSize);
+    const totalSteps = this.stepsPerEpoch * cfg.epochs;
+    this.schedule = { baseLr: cfg.lr, totalSteps, warmupSteps: Math.min(this.stepsPerEpoch, Math.ceil(totalSteps * 0.1)) };
+    this.position = { epoch: 0, stepInEpoch: 0, globalStep: 0, globalRngState: 0, augRngState: 0, history: [], options: cfg.options, classes: cfg.classes, elapsedSeconds: 0 };
+  }
+
+  get done(): boolean {
+    return this.position.epoch >= this.cfg.epochs;
+  }
+
+  /**
+   * Trains the next epoch (or the rest of an interrupted one), then recalibrates BatchNorm and
+   * evaluates. Returns the epoch's metrics, or null when `shouldStop` ended it early.
+   */
+  async runEpoch(ev: EpochEvents = {}): Promise<EpochMetrics | null> {
+    const { cfg, set, model, optimizer } = this;
+    const epoch = this.position.epoch;
+    const batches = shuffledBatches(this.trainIdx, this.batchSize, mixSeed(cfg.seed, epoch, 1), true);
+    const aug = new Rng(mixSeed(cfg.seed, epoch, 2));
+    seedGlobal(mixSeed(cfg.seed, epoch, 3));
+    const first = this.position.stepInEpoch;
+    if (first > 0) {
+      aug.setState(this.position.augRngState);
+      globalRng().setState(this.position.globalRngState);
+    }
+    model.train();
+    const te = performance.now();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    const k = cfg.classes.length;
+    for (let s = first; s < batches.length; s++) {
+      if (ev.shouldStop?.()) {
+        this.position = { ...this.position, stepInEpoch: s, globalRngState: globalRng().getState(), augRngState: aug.getState() };
+        return null;
+      }
+      const b = batches[s]!;
+      const lr = learningRateAt(this.position.globalStep, this.schedule);
+      optimizer.setLearningRate(lr);
+      const labels = Int32Array.from(b, (i) => set.labels[i]!);
+      const ts = performance.now();
+      const [lossT, logitsT] = trainStep(model, optimizer, gatherImages(set, b), randomAugmentParams(b.length, cfg.imageSize, cfg.augmentation, aug), labels, cfg.imageSize, cfg.labelSmoothing);
+      const loss = (await lossT.toArray())[0]!;
+      const logits = (await logitsT.toArray()) as Float32Array;
+      lossT.release();
+      logitsT.release();
+      this.trainSeconds += (performance.now() - ts) / 1000;
+      if (!Number.isFinite(loss)) throw new DivergedError(loss, epoch, s);
+      for (let i = 0; i < b.length; i++) {
+        let best = 0;
+        for (let c = 1; c < k; c++) if (logits[i * k + c]! > logits[i * k + best]!) best = c;
+        if (best === labels[i]) correct++;
+      }
+      lossSum += loss * b.length;
+      seen += b.length;
+      this.imagesSeen += b.length;
+      this.position.globalStep++;
+      const elapsed = (performance.now() - te) / 1000;
+      ev.onStep?.({
+        epoch, epochs: cfg.epochs, step: s, steps: batches.length, loss: lossSum / seen, accuracy: correct / seen,
+        imagesPerSecond: seen / Math.max(elapsed, 1e-9), etaSeconds: (batches.length - s - 1) * (elapsed / (s - first + 1)), lr,
+      });
+    }
+    if (cfg.bnRecalibrate) await recalibrateBatchNorm(model, set, batches.flat(), this.batchSize);
+    this.lastEval = this.valIdx.length ? await evaluate(model, set, this.valIdx, this.batchSize) : null;
+    const seconds = (performance.now() - te) / 1000;
+    const m: EpochMetrics = {
+      epoch: epoch + 1, trainLoss: lossSum / Math.max(1, seen), trainAcc: correct / Math.max(1, seen),
+      valLoss: this.lastEval?.loss ?? NaN, valAcc: this.lastEval?.accuracy ?? NaN, lr: optimizer.lr, seconds, imagesPerSecond: seen / seconds,
+    };
+    this.position.history.push({ ...m });
+    this.position = { ...this.position, epoch: epoch + 1, stepInEpoch: 0 };
+    return m;
+  }
+
+  /** The checkpoint blob of the current position. */
+  checkpoint(elapsedSeconds: number): Promise<Uint8Array> {
+    this.position.elapsedSeconds = elapsedSeconds;
+    return encodeCheckpoint(this.model, this.optimizer, this.position);
+  }
+
+  /** Continues from a checkpoint blob. */
+  restore(bytes: Uint8Array, what?: string): void {
+    this.position = decodeCheckpoint(bytes, this.model, this.optimizer, what);
+  }
+
+  /** Final evaluation (the last epoch's, or a fresh one). */
+  async finalEvaluation(): Promise<EvalResult | null> {
+    return this.lastEval ?? (this.valIdx.length ? evaluate(this.model, this.set, this.valIdx, this.batchSize) : null);
+  }
+}
+
+/** The loss became NaN or infinite. */
+export class DivergedError extends MobilegradError {
+  constructor(readonly loss: number, readonly epoch: number, readonly step: number) {
+    super(`the loss became ${loss} at epoch ${epoch + 1}, step ${step + 1}: training diverged`);
+  }
+}
