@@ -68,6 +68,17 @@ async function backward(root: Tensor, seed?: Tensor): Promise<void> {
     throw new MobilegradError(`backward(): tensor [${root.shape.join(', ')}] does not require grad (it was computed under noGrad, or from tensors without requiresGrad)`);
   }
   if (!seed && root.size !== 1) throw new MobilegradError(`backward(): the loss must be a scalar, got shape [${root.shape.join(', ')}]; pass a gradient for other shapes`);
+  // Backward rules are not themselves differentiated (no create_graph): record no nodes.
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    walk(root, seed);
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+function walk(root: Tensor, seed: Tensor | undefined): void {
   const grads = new Map<Tensor, Tensor>();
   grads.set(root, seed ?? ones(root.shape));
   for (const t of topoOrder(root)) {
