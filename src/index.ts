@@ -31,3 +31,13 @@ export function memoryStats() {
 export * as nn from './nn/index.js';
 export * as models from './models/index.js';
 export { loadWeights, loadPyTorchState, exportPyTorchState, type LoadReport } from './models/weights.js';
+
+// The platform-neutral trainer pieces: the Node trainer and the browser page (web/) share them.
+export { TrainingRun, DivergedError, type LoopConfig, type StepInfo, type EpochMetrics } from './train/loop.js';
+export { evaluate, predictProbabilities, type EvalResult, type ImageSet } from './train/evaluate.js';
+export { encodeModel, decodeModel, parseModelConfig, makeModelConfig, MODEL_WEIGHTS, MODEL_CONFIG, type ModelConfig } from './train/model-format.js';
+export { DEFAULTS as trainDefaults, RANGES as trainRanges, checkOptions, type TrainOptions } from './train/options.js';
+export { recommendRecipe, type Recipe, type AugmentationLevel } from './data/recipe.js';
+export { stratifiedSplit } from './data/split.js';
+export { resizeRgb, centerSquare } from './data/resize.js';
+export { UsageError } from './data/usage-error.js';
