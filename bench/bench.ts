@@ -1,0 +1,228 @@
+/**
+ * `npm run bench [-- --quick] [-- --filter NAME]`: every kernel at MobileNetV3-Small's real layer
+ * shapes (batch 32, 224 px), forward and each gradient, next to the adapter's ceilings measured in
+ * the same run. Writes the same data to bench/results/kernels.json.
+ *
+ *   --quick          a subset of the shapes at batch 8, fewer repetitions
+ *   --filter NAME    only cases whose name or group contains NAME (case-insensitive; repeatable)
+ *   --split          also time each dispatch of a multi-kernel pass on its own
+ *   --batch N        another batch size
+ *   --out FILE       JSON path (default bench/results/kernels.json)
+ */
+import * as mg from '../src/index.js';
+import type { DispatchRecord } from '../src/device/dispatcher.js';
+import { bestOf, measureCeilings, type Ceilings } from './ceilings.js';
+import { buildCases, type BenchCase, type Pass } from './kernel-cases.js';
+import { ceilingLines, groupLine, kernelLines, headerLines, LEGEND, rowLine, summaryLines, writeJson, type Meta, type Row } from './report.js';
+import { mobilenetShapes, type BenchShapes } from './shapes.js';
+
+interface Args {
+  quick: boolean;
+  filters: string[];
+  batch: number | null;
+  out: string;
+  split: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { quick: false, filters: [], batch: null, out: 'bench/results/kernels.json', split: false };
+  for (let i = 0; i < argv.length; i++) {
+    const x = argv[i]!;
+    const value = () => {
+      const eq = x.indexOf('=');
+      if (eq >= 0) return x.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${x} needs a value`);
+      return v;
+    };
+    if (x === '--quick') a.quick = true;
+    else if (x === '--split') a.split = true;
+    else if (x === '--filter' || x.startsWith('--filter=')) a.filters.push(value().toLowerCase());
+    else if (x === '--batch' || x.startsWith('--batch=')) a.batch = Number(value());
+    else if (x === '--out' || x.startsWith('--out=')) a.out = value();
+    else if (x === '--help' || x === '-h') {
+      console.log('usage: npm run bench -- [--quick] [--filter NAME]... [--split] [--batch N] [--out FILE]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${x} (try --help)`);
+  }
+  if (a.batch !== null && !(Number.isInteger(a.batch) && a.batch > 0)) throw new Error('--batch must be a positive integer');
+  return a;
+}
+
+/** The quick subset: first, middle and last of each list (distinct). */
+function quickSubset(s: BenchShapes): BenchShapes {
+  const pick = <T>(xs: T[], which: ('first' | 'mid' | 'last')[]): T[] => {
+    const idx = new Set(which.map((w) => (w === 'first' ? 0 : w === 'mid' ? xs.length >> 1 : xs.length - 1)));
+    return [...idx].filter((i) => i >= 0 && i < xs.length).sort((p, q) => p - q).map((i) => xs[i]!);
+  };
+  return {
+    ...s,
+    depthwise: pick(s.depthwise, ['first', 'mid', 'last']),
+    pointwise: pick(s.pointwise, ['first', 'mid', 'last']),
+    norm: pick(s.norm, ['first', 'last']),
+    activation: pick(s.activation, ['first']),
+    pool: pick(s.pool, ['last']),
+    seScale: pick(s.seScale, ['first']),
+    residual: pick(s.residual, ['first']),
+    seLinear: pick(s.seLinear, ['last']),
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Seconds for `times` replays of `records` recorded into one submit, from submit to completion. */
+async function timeReplays(records: DispatchRecord[], times: number): Promise<number> {
+  const d = mg.getDevice().dispatcher;
+  for (let i = 0; i < times; i++) d.replay(records);
+  const t0 = performance.now();
+  await mg.sync();
+  return (performance.now() - t0) / 1000;
+}
+
+interface Timing {
+  perSubmit: number;
+  reps: number;
+  samplesMs: number[];
+  ms: number;
+  /** With --split: each dispatch timed alone, ms. */
+  kernelMs?: number[];
+}
+
+/** Warm-up, a single-run estimate, then `reps` submits of R replays each. */
+async function timePass(records: DispatchRecord[], quick: boolean): Promise<Timing> {
+  await timeReplays(records, 1); // warm-up
+  const one = await timeReplays(records, 1);
+  const target = quick ? 0.03 : 0.06; // seconds per timed submit
+  // The uniform ring holds 4096 dispatches per submit; stay well inside it.
+  const most = Math.max(1, Math.floor(3000 / records.length));
+  const perSubmit = Math.max(1, Math.min(most, 200, Math.ceil(target / Math.max(one, 1e-6))));
+  // Few repetitions for the big shapes (a third one still outvotes a neighbour's burst), more for small ones.
+  const reps = quick ? 3 : one > 0.05 ? 3 : 5;
+  const samplesMs: number[] = [];
+  for (let r = 0; r < reps; r++) samplesMs.push(((await timeReplays(records, perSubmit)) / perSubmit) * 1000);
+  return { perSubmit, reps, samplesMs, ms: median(samplesMs) };
+}
+
+function toRow(c: BenchCase, p: Pass, t: Timing, ceil: Ceilings): Row {
+  const s = t.ms / 1000;
+  const tFlop = p.flops / (ceil.fmaGFlops * 1e9);
+  const tByte = p.bytes / (ceil.shaderCopyGBps * 1e9);
+  const roofMs = Math.max(tFlop, tByte) * 1000;
+  return {
+    name: c.name,
+    group: c.group,
+    shape: c.shape,
+    count: c.count,
+    pass: p.pass,
+    kernels: p.records.map((r) => r.kernel.name),
+    dispatches: p.records.length,
+    perSubmit: t.perSubmit,
+    reps: t.reps,
+    samplesMs: t.samplesMs.map((x) => Number(x.toPrecision(5))),
+    ms: t.ms,
+    flops: p.flops,
+    bytes: p.bytes,
+    gflops: p.flops / s / 1e9,
+    gbps: p.bytes / s / 1e9,
+    roofMs,
+    roofPct: (roofMs / t.ms) * 100,
+    bound: tFlop > tByte ? 'compute' : 'memory',
+    launchPct: ((p.records.length * ceil.dispatchUs) / 1000 / t.ms) * 100,
+    ...(t.kernelMs ? { kernelMs: t.kernelMs } : {}),
+    ...(c.flopNote ? { flopNote: c.flopNote } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const args = parseArgs(process.argv.slice(2));
+  const batch = args.batch ?? (args.quick ? 8 : 32);
+  const imageSize = 224;
+  const report = await mg.init();
+  const adapter = [report.adapter.description || report.adapter.device, report.adapter.architecture, report.adapter.vendor].filter(Boolean).join(', ');
+  const meta: Meta = {
+    date: new Date().toISOString(),
+    adapter,
+    node: process.version,
+    batch,
+    imageSize,
+    quick: args.quick,
+    filter: args.filters.length ? args.filters.join(',') : null,
+    command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
+  };
+  console.log(`mobilegrad kernel benchmark: MobileNetV3-Small layer shapes at ${imageSize} px, batch ${batch}${args.quick ? ' (quick subset)' : ''}`);
+  console.log(`adapter: ${adapter} (${report.runtime}, node ${process.version})`);
+
+  const before = await measureCeilings(mg.getDevice().device, args.quick);
+
+  let shapes = mobilenetShapes(imageSize);
+  if (args.quick) shapes = quickSubset(shapes);
+  let cases = buildCases(shapes, batch);
+  if (args.filters.length) {
+    cases = cases.filter((c) => args.filters.some((f) => c.name.toLowerCase().includes(f) || c.group.includes(f)));
+    if (!cases.length) throw new Error(`no case matches --filter ${args.filters.join(', ')}`);
+  }
+
+  // Measure everything first (progress on stderr), then print the table against the ceilings.
+  const measured: { c: BenchCase; p: Pass; t: Timing }[] = [];
+  for (const [i, c] of cases.entries()) {
+    const prepared = c.prepare();
+    const done: string[] = [];
+    try {
+      await mg.sync(); // the captured first run: compiles pipelines, faults in buffers
+      for (const p of prepared.passes) {
+        if (!p.records.length) continue;
+        const t = await timePass(p.records, args.quick);
+        if (args.split && p.records.length > 1) {
+          t.kernelMs = [];
+          for (const r of p.records) t.kernelMs.push((await timePass([r], true)).ms);
+        }
+        measured.push({ c, p, t });
+        done.push(`${p.pass} ${t.ms.toFixed(3)} ms`);
+      }
+    } finally {
+      prepared.dispose();
+    }
+    process.stderr.write(`  [${i + 1}/${cases.length}] ${c.name}: ${done.join(', ')}\n`);
+  }
+  const after = await measureCeilings(mg.getDevice().device, args.quick);
+  const ceilings = bestOf(before, after);
+
+  console.log('');
+  for (const l of ceilingLines(before, after, ceilings)) console.log(l);
+  console.log('');
+  for (const l of headerLines()) console.log(l);
+  const rows: Row[] = [];
+  let group = '';
+  let last = '';
+  for (const { c, p, t } of measured) {
+    if (c.group !== group) {
+      group = c.group;
+      console.log(groupLine(group));
+    }
+    const row = toRow(c, p, t, ceilings);
+    rows.push(row);
+    console.log(rowLine(row, c.name !== last));
+    if (row.kernelMs) for (const l of kernelLines(row)) console.log(l);
+    last = c.name;
+  }
+  console.log('');
+  for (const l of summaryLines(rows, batch)) console.log(l);
+  console.log('');
+  for (const l of LEGEND) console.log(l);
+  meta.wallSeconds = Number(((performance.now() - t0) / 1000).toFixed(1));
+  writeJson(args.out, meta, { before, after, used: ceilings }, rows);
+  console.log(`\nwrote ${args.out} (${rows.length} rows, ${meta.wallSeconds} s)`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : e}`);
+    process.exit(1);
+  },
+);

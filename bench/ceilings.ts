@@ -1,0 +1,179 @@
+/**
+ * The adapter's ceilings, measured with raw WebGPU in the same run as the kernels: what a kernel
+ * on this device can at best reach. Each probe records R operations into one submit, waits for the
+ * queue, and keeps the best of a few repetitions (a ceiling is an upper bound, and on a CPU adapter
+ * shared with other processes the slower repetitions measure the neighbours, not the device).
+ */
+
+/** Ceilings of one adapter, as measured. */
+export interface Ceilings {
+  /** copyBufferToBuffer, bytes read + written per second. */
+  copyGBps: number;
+  /** A compute shader copying vec4<f32> from one storage buffer to another (read + write). */
+  shaderCopyGBps: number;
+  /** Register-only vec4<f32> FMA loop with 8 independent accumulators (2 FLOPs per FMA lane). */
+  fmaGFlops: number;
+  /** One empty dispatch (setPipeline + dispatchWorkgroups(1)) inside an open compute pass, microseconds. */
+  dispatchUs: number;
+  /** Submitting an empty command buffer and awaiting onSubmittedWorkDone, microseconds (fastest of 20-50). */
+  roundTripUs: number;
+  /** Buffer size the bandwidth probes streamed. */
+  probeBytes: number;
+}
+
+const STORAGE = 0x80;
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+
+async function timed(device: GPUDevice, reps: number, encode: (e: GPUCommandEncoder) => void): Promise<number> {
+  // Warm-up (pipeline first use, page faults on fresh buffers).
+  {
+    const e = device.createCommandEncoder();
+    encode(e);
+    device.queue.submit([e.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  }
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const e = device.createCommandEncoder();
+    encode(e);
+    const cmd = e.finish();
+    const t0 = performance.now();
+    device.queue.submit([cmd]);
+    await device.queue.onSubmittedWorkDone();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return Math.min(...times);
+}
+
+function pipeline(device: GPUDevice, code: string, label: string): GPUComputePipeline {
+  const module = device.createShaderModule({ code, label });
+  return device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+}
+
+const COPY_WGSL = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> src: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i < arrayLength(&src)) { dst[i] = src[i]; }
+}`;
+
+/** ITER iterations of 8 independent vec4 FMAs: 8 * 4 * 2 FLOPs each, and no memory traffic. */
+const FMA_ITER = 2048;
+const FMA_WGSL = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> out: array<vec4f>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let s = f32(gid.x) * 1e-7;
+  let m = vec4f(0.9999, 0.9998, 0.9997, 0.9996);
+  let c = vec4f(1e-4 + s);
+  var a0 = vec4f(s); var a1 = vec4f(s + 1.0); var a2 = vec4f(s + 2.0); var a3 = vec4f(s + 3.0);
+  var a4 = vec4f(s + 4.0); var a5 = vec4f(s + 5.0); var a6 = vec4f(s + 6.0); var a7 = vec4f(s + 7.0);
+  for (var i = 0u; i < ${FMA_ITER}u; i++) {
+    a0 = fma(a0, m, c); a1 = fma(a1, m, c); a2 = fma(a2, m, c); a3 = fma(a3, m, c);
+    a4 = fma(a4, m, c); a5 = fma(a5, m, c); a6 = fma(a6, m, c); a7 = fma(a7, m, c);
+  }
+  out[gid.x] = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+}`;
+
+const EMPTY_WGSL = /* wgsl */ `@compute @workgroup_size(1) fn main() {}`;
+
+/** Measures every ceiling; `quick` streams smaller buffers and repeats less. */
+export async function measureCeilings(device: GPUDevice, quick: boolean): Promise<Ceilings> {
+  const bytes = (quick ? 16 : 64) << 20;
+  const reps = quick ? 4 : 7;
+  device.pushErrorScope('validation');
+  const src = device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST, label: 'ceiling src' });
+  const dst = device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST, label: 'ceiling dst' });
+  const fill = new Float32Array(bytes / 4);
+  for (let i = 0; i < fill.length; i++) fill[i] = (i % 1024) * 0.5;
+  device.queue.writeBuffer(src, 0, fill);
+  device.queue.writeBuffer(dst, 0, fill);
+  await device.queue.onSubmittedWorkDone();
+
+  // 1. copyBufferToBuffer: COPIES copies of the whole buffer in one submit.
+  const COPIES = 4;
+  const tCopy = await timed(device, reps, (e) => {
+    for (let i = 0; i < COPIES; i++) e.copyBufferToBuffer(src, 0, dst, 0, bytes);
+  });
+  const copyGBps = (2 * bytes * COPIES) / tCopy / 1e9;
+
+  // 2. Streaming copy in a shader.
+  const copyPipe = pipeline(device, COPY_WGSL, 'ceiling shader copy');
+  const copyBg = device.createBindGroup({
+    layout: copyPipe.getBindGroupLayout(0),
+    entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }],
+  });
+  const groups = bytes / 16 / 256;
+  const gx = Math.min(groups, 65535);
+  const gy = Math.ceil(groups / gx);
+  const tShader = await timed(device, reps, (e) => {
+    const p = e.beginComputePass();
+    p.setPipeline(copyPipe);
+    p.setBindGroup(0, copyBg);
+    for (let i = 0; i < COPIES; i++) p.dispatchWorkgroups(gx, gy);
+    p.end();
+  });
+  const shaderCopyGBps = (2 * bytes * COPIES) / tShader / 1e9;
+
+  // 3. FMA throughput, registers only.
+  const fmaPipe = pipeline(device, FMA_WGSL, 'ceiling fma');
+  const FMA_GROUPS = quick ? 128 : 512;
+  const fmaOut = device.createBuffer({ size: FMA_GROUPS * 64 * 16, usage: STORAGE, label: 'ceiling fma out' });
+  const fmaBg = device.createBindGroup({ layout: fmaPipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: fmaOut } }] });
+  const tFma = await timed(device, reps, (e) => {
+    const p = e.beginComputePass();
+    p.setPipeline(fmaPipe);
+    p.setBindGroup(0, fmaBg);
+    p.dispatchWorkgroups(FMA_GROUPS);
+    p.end();
+  });
+  const fmaGFlops = (FMA_GROUPS * 64 * FMA_ITER * 8 * 4 * 2) / tFma / 1e9;
+
+  // 4. Empty dispatches: N in one pass, minus a pass with one, over N - 1.
+  const emptyPipe = pipeline(device, EMPTY_WGSL, 'ceiling empty');
+  const N = quick ? 500 : 2000;
+  const emptyPass = (count: number) => (e: GPUCommandEncoder) => {
+    const p = e.beginComputePass();
+    for (let i = 0; i < count; i++) {
+      p.setPipeline(emptyPipe);
+      p.dispatchWorkgroups(1);
+    }
+    p.end();
+  };
+  const tMany = await timed(device, reps, emptyPass(N));
+  const tOne = await timed(device, reps, emptyPass(1));
+  const dispatchUs = ((tMany - tOne) / (N - 1)) * 1e6;
+
+  // 5. Submit round trip: an empty command buffer, submitted and awaited.
+  const trips: number[] = [];
+  for (let i = 0; i < (quick ? 20 : 50); i++) {
+    const cmd = device.createCommandEncoder().finish();
+    const t0 = performance.now();
+    device.queue.submit([cmd]);
+    await device.queue.onSubmittedWorkDone();
+    trips.push((performance.now() - t0) * 1000);
+  }
+  const roundTripUs = Math.min(...trips);
+
+  const err = await device.popErrorScope();
+  src.destroy();
+  dst.destroy();
+  fmaOut.destroy();
+  if (err) throw new Error(`ceiling probes failed: ${err.message}`);
+  return { copyGBps, shaderCopyGBps, fmaGFlops, dispatchUs, roundTripUs, probeBytes: bytes };
+}
+
+/** The better of two measurements of the ceilings: higher throughputs, lower costs. */
+export function bestOf(a: Ceilings, b: Ceilings): Ceilings {
+  return {
+    copyGBps: Math.max(a.copyGBps, b.copyGBps),
+    shaderCopyGBps: Math.max(a.shaderCopyGBps, b.shaderCopyGBps),
+    fmaGFlops: Math.max(a.fmaGFlops, b.fmaGFlops),
+    dispatchUs: Math.min(a.dispatchUs, b.dispatchUs),
+    roundTripUs: Math.min(a.roundTripUs, b.roundTripUs),
+    probeBytes: a.probeBytes,
+  };
+}
