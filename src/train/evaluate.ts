@@ -21,6 +21,8 @@ export interface EvalResult {
   /** confusion[true][predicted] counts. */
   confusion: number[][];
   perClassAccuracy: number[];
+  /** Class probabilities [count, classes], in the order of the evaluated indices. */
+  probabilities: Float32Array;
 }
 
 /** Gathers `idx` images into one contiguous byte array. */
@@ -73,7 +75,7 @@ export async function evaluate(model: MobileNetV3Small, set: ImageSet, idx: read
     const n = r.reduce((a, b) => a + b, 0);
     return n ? r[c]! / n : NaN;
   });
-  return { loss: loss / Math.max(1, idx.length), accuracy: correct / Math.max(1, idx.length), count: idx.length, confusion, perClassAccuracy };
+  return { loss: loss / Math.max(1, idx.length), accuracy: correct / Math.max(1, idx.length), count: idx.length, confusion, perClassAccuracy, probabilities: probs };
 }
 
 /**
