@@ -13,6 +13,11 @@ export { noGrad, isGradEnabled, attach } from './autograd/graph.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './autograd/gradcheck.js';
 export { defineKernel, declaredKernels, grid1d, gridFor, type KernelSpec, Kernel } from './kernel/define-kernel.js';
 export { runKernel, runKernel1, type OutputSpec } from './kernel/run-kernel.js';
+export type { KernelCost, Grid, Uniforms } from './kernel/define-kernel.js';
+export {
+  defineOp, declaredOps, type Op, type OpSpec, type OpKernel, type OpAttrs, type OpArgs, type OpContext,
+  type TensorInfo, type BackwardRule, type BackwardContext, type OpBenchShape,
+} from './ops/define-op.js';
 export * from './ops/index.js';
 export * from './optim/index.js';
 

@@ -63,7 +63,13 @@ function topoOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
+// Tensors whose node an earlier backward() consumed: walking into one again would silently treat
+// it as a leaf and give its inputs nothing.
+const consumed = new WeakSet<Tensor>();
+const USED_TWICE = 'the graph that produced it was already used by an earlier backward() (graphs are used once: run the forward again to backpropagate again)';
+
 async function backward(root: Tensor, seed?: Tensor): Promise<void> {
+  if (consumed.has(root)) throw new MobilegradError(`backward(): tensor [${root.shape.join(', ')}]: ${USED_TWICE}`);
   if (!root.requiresGrad) {
     throw new MobilegradError(`backward(): tensor [${root.shape.join(', ')}] does not require grad (it was computed under noGrad, or from tensors without requiresGrad)`);
   }
@@ -86,6 +92,7 @@ function walk(root: Tensor, seed: Tensor | undefined): void {
     if (!g) continue;
     grads.delete(t);
     const node = t.gradFn;
+    if (!node && consumed.has(t)) throw new MobilegradError(`backward(): reached tensor [${t.shape.join(', ')}] (an intermediate result): ${USED_TWICE}`);
     if (!node) {
       // A leaf: accumulate into .grad, which outlives any tidy() scope.
       if (t.grad) {
@@ -124,6 +131,7 @@ function walk(root: Tensor, seed: Tensor | undefined): void {
     });
     // The graph is used once (as PyTorch without retain_graph).
     t.gradFn = null;
+    consumed.add(t);
   }
 }
 

@@ -15,6 +15,11 @@ export interface InitOptions {
   dawnOptions?: string[];
   /** Features to leave off even where the adapter has them (to test fallbacks). */
   disableFeatures?: string[];
+  /**
+   * Open a new device even if one is open (after the device was lost, or to change features).
+   * Tensors made on the previous device stay bound to it and cannot be used with the new one.
+   */
+  reopen?: boolean;
 }
 
 /** What {@link init} found: the adapter, the features and limits the device was given. */
@@ -46,7 +51,11 @@ export const NO_ADAPTER_HELP =
   '`apt-get install -t bookworm-backports mesa-vulkan-drivers`, Mesa 25 or newer; or run `bash scripts/setup-system.sh`); ' +
   'with a GPU install its Vulkan driver. In a browser use Chrome/Edge 113+ (or Chromium with --enable-unsafe-webgpu).';
 
+let nextDeviceId = 1;
+
 export class Device {
+  /** Which device this is (1 for the first `init`); tensors remember it. */
+  readonly id = nextDeviceId++;
   readonly pool: BufferPool;
   readonly dispatcher: Dispatcher;
   private lostReason: string | null = null;
@@ -138,7 +147,7 @@ let current: Device | null = null;
  * Calling it again returns the same device.
  */
 export async function init(options: InitOptions = {}): Promise<DeviceReport> {
-  if (current) return current.report;
+  if (current && !options.reopen) return current.report;
   const { gpu, runtime } = await findGPU(options.dawnOptions);
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
   if (!adapter) throw new MobilegradError(NO_ADAPTER_HELP);

@@ -24,6 +24,14 @@ interface Resource {
 export type Grid = [number, number, number];
 export type Uniforms = Record<string, number>;
 
+/** What one launch of a kernel costs, for the profiler's roofline and the benchmark. */
+export interface KernelCost {
+  /** Floating-point operations (a multiply-add counts 2). */
+  flops?: number;
+  /** Bytes the launch must read and write at least (each tensor once). */
+  bytes?: number;
+}
+
 /** What a kernel author writes. */
 export interface KernelSpec {
   /** Unique name, shown in errors, profiles and benchmarks. */
@@ -42,6 +50,8 @@ export interface KernelSpec {
   uniforms?: readonly string[];
   /** Number of workgroups to dispatch, from the uniform values. */
   workgroups: (u: Uniforms) => Grid;
+  /** Optional cost of one launch from its uniform values (`mg.profile` shows GFLOP/s, GB/s and % of roofline). */
+  cost?: (u: Uniforms) => KernelCost;
 }
 
 export interface BindingSlot {

@@ -40,12 +40,14 @@ export function runKernel(
     if (!spec) throw new Error(`kernel ${kernel.name}: no shape given for output '${name}'`);
     made[name] = new Tensor(spec.shape, spec.dtype ?? 'f32');
   }
+  const device = getDevice();
   const buffers = [];
   for (const b of kernel.bindings) {
     if (b.kind === 'uniform') continue;
     const t = outNames.has(b.name) ? made[b.name] : tensors[b.name];
     if (!t) throw new Error(`kernel ${kernel.name}: no tensor bound to '${b.name}'`);
     if (t.released) throw new MobilegradError(`kernel ${kernel.name}: input '${b.name}' (tensor #${t.id} [${t.shape.join(', ')}]) was released`);
+    if (t.device !== device) throw new MobilegradError(`kernel ${kernel.name}: input '${b.name}' (tensor #${t.id} [${t.shape.join(', ')}]) lives on GPU device #${t.device.id}, not on the current device #${device.id}: recreate it on the current device (mg.tensor(await t.toArray(), t.shape))`);
     buffers.push(t.buffer);
   }
   const grid = options.grid ?? kernel.spec.workgroups(uniforms);
@@ -54,7 +56,7 @@ export function runKernel(
       .filter((b) => b.kind !== 'uniform')
       .map((b) => `${b.name}=[${(outNames.has(b.name) ? made[b.name]! : tensors[b.name]!).shape.join(',')}]`)
       .join(' ')})`;
-  getDevice().dispatcher.dispatch(kernel, buffers, uniforms, grid, describe, options.constants);
+  device.dispatcher.dispatch(kernel, buffers, uniforms, grid, describe, options.constants);
   return made;
 }
 

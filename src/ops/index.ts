@@ -1,6 +1,6 @@
 /** Every differentiable op, by family. */
 export { add, sub, mul, div, affine, sum, mean, sumTo, broadcastTo, reshape } from './elementwise.js';
-export { activation, relu, relu6, hswish, hsigmoid } from './activation.js';
+export { activation, activationOp, relu, relu6, hswish, hsigmoid } from './activation.js';
 export { softmax, softmaxCrossEntropy, type CrossEntropyOptions } from './loss.js';
 export { dropout, type DropoutOptions } from './dropout.js';
 export { matmul, pointwiseConv2d, linear, type MatmulOptions } from './matmul.js';

@@ -3,15 +3,16 @@
  * (`requiresGrad`, `grad`, the node that produced it). Data stays on the GPU until `toArray()`.
  */
 import type { PooledBuffer } from '../device/buffer-pool.js';
-import { getDevice } from '../device/device.js';
+import { getDevice, type Device } from '../device/device.js';
 import { MobilegradError } from '../device/errors.js';
 import { byteSize, checkShape, f16BitsToF32, numel, type DType, type HostArray } from './dtype.js';
 import { track } from './scope.js';
 
-/** A pooled buffer shared by a tensor and its reshaped views. */
+/** A pooled buffer shared by a tensor and its reshaped views, and the device it lives on. */
 interface Storage {
   buffer: PooledBuffer;
   refs: number;
+  device: Device;
 }
 
 /** The node of the autograd graph that produced a tensor. */
@@ -33,7 +34,7 @@ const finalizer = typeof FinalizationRegistry !== 'undefined'
   : null;
 
 function releaseStorage(s: Storage): void {
-  if (--s.refs === 0) getDevice().pool.release(s.buffer);
+  if (--s.refs === 0) s.device.pool.release(s.buffer);
 }
 
 export class Tensor {
@@ -52,6 +53,8 @@ export class Tensor {
   name: string | undefined;
   private storage: Storage | null;
   private done = { v: false };
+  /** The GPU device holding the data (fixed at creation). */
+  readonly device: Device;
 
   /** @internal Use `mg.tensor`, `mg.zeros`... or an op to make tensors. */
   constructor(shape: readonly number[], dtype: DType, storage?: Storage) {
@@ -64,8 +67,10 @@ export class Tensor {
       this.storage = storage;
     } else {
       const bytes = byteSize(dtype, this.size);
-      this.storage = { buffer: getDevice().pool.acquire(bytes, `tensor [${shape.join(',')}] ${dtype}`), refs: 1 };
+      const device = getDevice();
+      this.storage = { buffer: device.pool.acquire(bytes, `tensor [${shape.join(',')}] ${dtype}`), refs: 1, device };
     }
+    this.device = this.storage.device;
     finalizer?.register(this, { storage: this.storage, done: this.done }, this.done);
     track(this);
   }
@@ -106,7 +111,7 @@ export class Tensor {
 
   /** Copies the data to the CPU. The only way data leaves the GPU. */
   async toArray(): Promise<HostArray> {
-    const raw = await getDevice().read(this.buffer.buffer, byteSize(this.dtype, this.size));
+    const raw = await this.device.read(this.buffer.buffer, byteSize(this.dtype, this.size));
     switch (this.dtype) {
       case 'f32':
         return new Float32Array(raw, 0, this.size);
