@@ -7,14 +7,16 @@
  *   dist/bench/bench.js       the benchmark (only when bench/bench.ts exists)
  *   dist/browser/mobilegrad.js  one self-contained ESM file: wgsl_reflect and every WGSL source inlined
  *   dist/types/               .d.ts files (tsc -p tsconfig.build.json --emitDeclarationOnly)
+ *   dist/web/                 the training page served by `npm run web` (scripts/build-web.mjs)
  *
- * Flags: --no-types skips the declarations; --only=node|browser|types builds one part.
+ * Flags: --no-types skips the declarations; --only=node|browser|web|types builds one part.
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWeb } from './build-web.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -163,6 +165,7 @@ if (isMain) {
   try {
     if (part('node')) await nodeBuilds();
     if (part('browser')) await browserBuild();
+    if (part('web')) done.push(await buildWeb(root, common, checkBrowserBundle));
     if (part('types') && wantTypes) typeBuild();
     console.log(`build: ${done.join(', ')} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   } catch (e) {
