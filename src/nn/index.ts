@@ -3,3 +3,4 @@ export { Module, Sequential, type ParamLayout, type ForwardHook } from './module
 export { Conv2d, type Conv2dOptions } from './conv.js';
 export { BatchNorm2d, type BatchNormOptions } from './batchnorm.js';
 export { Activation, Linear, Dropout, SqueezeExcitation } from './layers.js';
+export { saveStateDict, loadStateDict, type StateDictLoadReport, type LoadStateDictOptions } from './state-dict.js';
