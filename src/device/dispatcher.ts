@@ -19,6 +19,51 @@ export interface DispatchRecord {
   bindGroup: GPUBindGroup;
   uniformBytes: Uint8Array | null;
   grid: Grid;
+  /** The storage buffers bound, in binding order (a recording rebuilds bind groups from them). */
+  buffers: PooledBuffer[];
+  layout: GPUBindGroupLayout;
+}
+
+/**
+ * A host upload made while capturing. `regen`, when given, recomputes the bytes for each replay
+ * (per-step values: inputs, learning-rate terms, dropout seeds); without it the bytes are constant.
+ */
+export interface WriteRecord {
+  buffer: GPUBuffer;
+  offset: number;
+  data: Uint8Array;
+  regen: (() => ArrayBufferView) | null;
+}
+
+/** A buffer-to-buffer copy made while capturing. */
+export interface CopyRecord {
+  src: GPUBuffer;
+  srcOffset: number;
+  dst: GPUBuffer;
+  dstOffset: number;
+  bytes: number;
+}
+
+/** Everything a capture saw, in stream order. */
+export type CapturedCommand =
+  | { kind: 'dispatch'; record: DispatchRecord }
+  | { kind: 'write'; write: WriteRecord }
+  | { kind: 'copy'; copy: CopyRecord };
+
+/**
+ * A prepared command for {@link Dispatcher.encodeReplay}: a dispatch with its own bind group and
+ * dynamic uniform offset, or a copy. Built once by a recording; encoding it runs no other JavaScript.
+ */
+export type ReplayCommand =
+  | { copy: false; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; offsets: Uint32Array | null; x: number; y: number; z: number }
+  | { copy: true; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number };
+
+/**
+ * Watches every launch (the profiler). Returning timestamp writes gives the launch a compute pass
+ * of its own with those writes, so the GPU timestamps bracket exactly this dispatch.
+ */
+export interface DispatchObserver {
+  onDispatch(kernel: Kernel, buffers: PooledBuffer[], uniforms: Uniforms, grid: Grid, describe: () => string, constants?: Record<string, number>): GPUComputePassTimestampWrites | undefined;
 }
 
 export interface DispatchCounters {
@@ -51,8 +96,11 @@ export class Dispatcher {
   private pendingScopes: Promise<void>[] = [];
   private errors: Error[] = [];
   private capture: DispatchRecord[] | null = null;
+  private commands: CapturedCommand[] | null = null;
   /** When true, a dispatch that fails validation is reported with its own kernel and shapes (slow: for debugging). */
   debug = false;
+  /** Sees every launch before it is recorded (set by `mg.profile`). */
+  observer: DispatchObserver | null = null;
 
   constructor(private readonly device: GPUDevice) {
     this.ring = device.createBuffer({ size: this.ringData.byteLength, usage: 0x40 | 0x08, label: 'uniform ring' });
@@ -76,19 +124,27 @@ export class Dispatcher {
     }
     const bindGroup = this.bindGroupFor(kernel, compiled, buffers);
     if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return;
-    const pass = this.openPass();
+    const timestampWrites = this.observer?.onDispatch(kernel, buffers, uniforms, grid, describe, constants);
+    if (timestampWrites) this.closePass();
+    const pass = timestampWrites ? this.openEncoder().beginComputePass({ timestampWrites }) : this.openPass();
     pass.setPipeline(compiled.pipeline);
     if (kernel.uniformSize > 0) pass.setBindGroup(0, bindGroup, [offset]);
     else pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    if (timestampWrites) pass.end();
     this.counters.dispatches++;
     if (this.inFlight.length < 64) this.inFlight.push(describe());
-    if (this.capture) this.capture.push({ kernel, pipeline: compiled.pipeline, bindGroup, uniformBytes, grid });
+    if (this.capture) {
+      const record: DispatchRecord = { kernel, pipeline: compiled.pipeline, bindGroup, uniformBytes, grid, buffers: [...buffers], layout: compiled.layout };
+      this.capture.push(record);
+      this.commands?.push({ kind: 'dispatch', record });
+    }
     if (this.debug) this.flush();
   }
 
   /** Copies between buffers in stream order (ends the open compute pass). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.commands?.push({ kind: 'copy', copy: { src, srcOffset, dst, dstOffset, bytes } });
     this.closePass();
     this.openEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
@@ -131,16 +187,76 @@ export class Dispatcher {
     }
   }
 
-  /** Starts recording every dispatch (they still execute). */
+  /** Starts recording every dispatch, copy and host upload (they still execute). */
   startCapture(): void {
     this.capture = [];
+    this.commands = [];
   }
 
-  /** Stops recording and returns what was captured. */
+  /** True between startCapture and stopCapture. */
+  get capturing(): boolean {
+    return this.capture !== null;
+  }
+
+  /** Stops recording and returns the captured dispatches. */
   stopCapture(): DispatchRecord[] {
     const c = this.capture ?? [];
     this.capture = null;
+    this.commands = null;
     return c;
+  }
+
+  /** Stops recording and returns every captured command (dispatches, copies, uploads) in stream order. */
+  stopCaptureCommands(): CapturedCommand[] {
+    const c = this.commands ?? [];
+    this.capture = null;
+    this.commands = null;
+    return c;
+  }
+
+  /** @internal Called by Device.write while capturing: the upload becomes part of the recording. */
+  captureWrite(buffer: GPUBuffer, offset: number, data: ArrayBufferView, regen: (() => ArrayBufferView) | null): void {
+    const bytes = new Uint8Array(data.byteLength);
+    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    this.commands?.push({ kind: 'write', write: { buffer, offset, data: bytes, regen } });
+  }
+
+  /**
+   * Encodes prepared commands (a recorded step) into the open encoder: per dispatch one
+   * setPipeline (when it changes), one setBindGroup and one dispatchWorkgroups, nothing else.
+   */
+  encodeReplay(commands: readonly ReplayCommand[], describe: string): void {
+    let pass = this.pass;
+    let pipeline: GPUComputePipeline | null = null;
+    let n = 0;
+    for (const c of commands) {
+      if (c.copy) {
+        this.closePass();
+        pass = null;
+        pipeline = null;
+        this.openEncoder().copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.bytes);
+        continue;
+      }
+      if (!pass) {
+        pass = this.openPass();
+        pipeline = null;
+      }
+      if (c.pipeline !== pipeline) {
+        pass.setPipeline(c.pipeline);
+        pipeline = c.pipeline;
+      }
+      if (c.offsets) pass.setBindGroup(0, c.bindGroup, c.offsets, 0, 1);
+      else pass.setBindGroup(0, c.bindGroup);
+      pass.dispatchWorkgroups(c.x, c.y, c.z);
+      n++;
+    }
+    this.counters.dispatches += n;
+    if (this.inFlight.length < 64) this.inFlight.push(describe);
+  }
+
+  /** @internal The GPU device, for recordings that create their own buffers and bind groups. */
+  get gpuDevice(): GPUDevice {
+    return this.device;
   }
 
   /** Replays captured dispatches exactly: same pipelines, bind groups, uniform bytes and grids. */
