@@ -7,5 +7,6 @@ import batchnormCases, { poolCases } from './batchnorm.cases.js';
 import lossCases, { dropoutCases } from './loss.cases.js';
 import optimCases from './optim.cases.js';
 import convCases from './conv.cases.js';
+import int8Cases from './int8.cases.js';
 
-export const allCases: Case[] = [...elementwise, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...dropoutCases, ...optimCases, ...convCases];
+export const allCases: Case[] = [...elementwise, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...dropoutCases, ...optimCases, ...convCases, ...int8Cases];
