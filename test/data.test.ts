@@ -140,7 +140,7 @@ describe('scanImageFolder', () => {
   it('refuses a class folder without images, naming it', () => {
     const root = makeDataset({ cats: 2, dogs: 0 });
     writeFileSync(join(root, 'dogs', 'notes.txt'), 'hello');
-    expectUsage(() => scanImageFolder(root, { allowSmall: true }), /Class folder "dogs" .* has no images \(\.png, \.jpg, \.jpeg\)/);
+    expectUsage(() => scanImageFolder(root, { allowSmall: true }), /Class folder "dogs" .* has no images \(PNG, JPEG, WebP, GIF, BMP, TIFF or AVIF files\)/);
   });
   it('refuses fewer than minImages unless allowSmall', () => {
     const root = makeDataset({ a: 3, b: 3 });
@@ -253,7 +253,8 @@ describe('decodeImage', () => {
     const jpg = colourJpeg(32, 32, () => [1, 2, 3]);
     expect(() => decodeImage(jpg.subarray(0, jpg.length >> 1), 'cut.jpg')).toThrow(/^cut\.jpg: truncated JPEG/);
     expect(() => decodeImage(new Uint8Array(0), 'e.png')).toThrow(/empty file/);
-    expect(() => decodeImage(Buffer.from('GIF89a......'), 'x.gif')).toThrow(/not a PNG or JPEG/);
+    expect(() => decodeImage(Buffer.from('GIF89a......'), 'x.gif')).toThrow(/GIF is read only by the Node decoder/);
+    expect(() => decodeImage(Buffer.from('not an image at all'), 'x.png')).toThrow(/unrecognised file signature/);
   });
 });
 
@@ -341,10 +342,11 @@ describe('loadImageFolder', () => {
     // The JPEG (20x10, red) is center-cropped and resized.
     const j = a.paths.findIndex((p) => p.endsWith('photo.jpeg'));
     expect(a.images[j * 192]).toBeGreaterThan(220);
-    // No temporary files remain in the cache.
+    // No temporary files remain in the cache: pixels and image facts, one file each per image.
     const files = readdirSync(cacheDir);
-    expect(files).toHaveLength(8);
-    expect(files.every((f) => /^v1-8-[0-9a-f]{40}\.rgb$/.test(f))).toBe(true);
+    expect(files).toHaveLength(16);
+    expect(files.filter((f) => /^v2-8-[0-9a-f]{40}\.rgb$/.test(f))).toHaveLength(8);
+    expect(files.filter((f) => /^info-v1-[0-9a-f]{40}\.json$/.test(f))).toHaveLength(8);
 
     const b = await loadImageFolder(root, { imageSize: 8, cacheDir, allowSmall: true });
     expect(b.stats).toEqual({ decoded: 0, fromCache: 8 });
@@ -360,7 +362,7 @@ describe('loadImageFolder', () => {
     expect(defaultCacheDir(small)).toBe(join(dirname(small), '.cache', 'mobilegrad'));
     const r = await loadImageFolder(small, { imageSize: 4, allowSmall: true });
     expect(r.cacheDir).toBe(defaultCacheDir(small));
-    expect(readdirSync(r.cacheDir!)).toHaveLength(2);
+    expect(readdirSync(r.cacheDir!)).toHaveLength(4);
     const other = makeDataset({ a: 1, b: 1 });
     const n = await loadImageFolder(other, { imageSize: 4, allowSmall: true, cacheDir: null });
     expect(n.cacheDir).toBeNull();

@@ -1,20 +1,20 @@
-import { readFile, writeFile, rename, mkdir, unlink } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
+import { pixelKey, readInfoCache, readPixelCache, writeCacheFile, writeInfoCache } from './decode-cache.js';
 import { scanImageFolder, type SkippedFile } from './scan-folder.js';
-import { decodeImage } from './decode-image.js';
-import { resizeRgb } from './resize.js';
+import { decodeImageFile } from './decode-image-file.js';
+import { describeImage, type ImageInfo } from './image-info.js';
+import { resizeRgb, type ResizeMode } from './resize.js';
 import { UsageError } from './usage-error.js';
 
-/**
- * Version of the cached pixels; bump it when decoding or resizing changes so old entries are not reused.
- */
-const CACHE_FORMAT = 'v1';
 
 /** Options of {@link loadImageFolder}. */
 export interface LoadOptions {
   /** Side of the square images, in pixels (e.g. 224). */
   imageSize: number;
+  /** How non-square images become square (default `crop`; see resize.ts). */
+  resize?: ResizeMode;
   /**
    * Where decoded images are cached. Default: `.cache/mobilegrad` in the dataset folder's parent
    * (outside the dataset, so it never looks like a class). `null` turns the cache off.
@@ -42,6 +42,8 @@ export interface LoadedDataset {
   imageSize: number;
   /** Paths of the loaded images, in the order of `images`. */
   paths: string[];
+  /** Format, colour mode, size and fingerprints of each loaded image (same order), for the dataset check. */
+  infos: ImageInfo[];
   /** Files not used: non-images from the scan and files that could not be decoded, with reasons. */
   skipped: SkippedFile[];
   /** How many images were decoded now, and how many came from the cache. */
@@ -59,8 +61,9 @@ export function defaultCacheDir(datasetDir: string): string {
  * Scans `dir` (see {@link scanImageFolder}), decodes every image once, center-crops and resizes it to
  * `imageSize` (see {@link resizeRgb}), and returns all of them in one uint8 buffer.
  *
- * Decoded images are cached on disk, keyed by the SHA-1 of the file's bytes and the image size, so a
- * second run (or a renamed or copied file) is not decoded again. Cache files are written under a
+ * Decoded images are cached on disk, keyed by the SHA-1 of the file's bytes, the image size and the
+ * resize policy, so a second run (or a renamed or copied file) is not decoded again; so are the
+ * image's facts and fingerprints (`infos`, one small JSON file per file content). Cache files are written under a
  * temporary name and renamed, so an interrupted run never leaves a partial entry; a cache that cannot be
  * written is ignored. Files that fail to decode are listed in `skipped` with the reason.
  *
@@ -69,6 +72,7 @@ export function defaultCacheDir(datasetDir: string): string {
  */
 export async function loadImageFolder(dir: string, options: LoadOptions): Promise<LoadedDataset> {
   const size = options.imageSize;
+  const mode = options.resize ?? 'crop';
   if (!(Number.isInteger(size) && size > 0)) throw new UsageError(`Image size must be a positive integer, got ${size}: pass e.g. 224.`);
   const minImages = options.minImages ?? 200;
   const scan = scanImageFolder(dir, { allowSmall: options.allowSmall, minImages });
@@ -88,6 +92,7 @@ export async function loadImageFolder(dir: string, options: LoadOptions): Promis
   const images = new Uint8Array(total * stride);
   const labels = new Int32Array(total);
   const paths: string[] = [];
+  const infos: ImageInfo[] = [];
   const perClass = new Array<number>(scan.classes.length).fill(0);
   let count = 0, decoded = 0, fromCache = 0;
 
@@ -97,17 +102,29 @@ export async function loadImageFolder(dir: string, options: LoadOptions): Promis
     let ok = false;
     try {
       const bytes = await readFile(path);
-      const key = `${CACHE_FORMAT}-${size}-${createHash('sha1').update(bytes).digest('hex')}.rgb`;
-      const cached = cacheDir !== null ? await readCache(join(cacheDir, key), stride) : null;
-      if (cached) {
+      const sha = createHash('sha1').update(bytes).digest('hex');
+      const key = pixelKey(sha, size, mode);
+      const cached = cacheDir !== null ? await readPixelCache(join(cacheDir, key), stride) : null;
+      let info = cacheDir !== null ? await readInfoCache(cacheDir, sha) : null;
+      if (cached && info) {
         slot.set(cached);
         fromCache++;
       } else {
-        const img = decodeImage(bytes, path);
-        resizeRgb(img.rgb, img.width, img.height, size, slot);
-        decoded++;
-        if (cacheDir !== null) await writeCache(join(cacheDir, key), slot);
+        const img = await decodeImageFile(bytes, path);
+        if (cached) {
+          slot.set(cached);
+          fromCache++;
+        } else {
+          resizeRgb(img.rgb, img.width, img.height, size, slot, mode);
+          decoded++;
+          if (cacheDir !== null) await writeCacheFile(join(cacheDir, key), slot);
+        }
+        if (!info) {
+          info = describeImage(img, bytes.length);
+          if (cacheDir !== null) await writeInfoCache(cacheDir, sha, info);
+        }
       }
+      infos.push(info);
       ok = true;
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -138,30 +155,9 @@ export async function loadImageFolder(dir: string, options: LoadOptions): Promis
     count,
     imageSize: size,
     paths,
+    infos,
     skipped,
     stats: { decoded, fromCache },
     cacheDir,
   };
-}
-
-async function readCache(file: string, length: number): Promise<Uint8Array | null> {
-  try {
-    const b = await readFile(file);
-    return b.length === length ? b : null;
-  } catch {
-    return null;
-  }
-}
-
-let tmpCounter = 0;
-
-/** Writes a cache entry under a temporary name, then renames it into place; failures are ignored. */
-async function writeCache(file: string, data: Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch {
-    await unlink(tmp).catch(() => undefined);
-  }
 }

@@ -1,29 +1,78 @@
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
+import { decodeBmp } from './decode-bmp.js';
 
 /** A decoded image: 8-bit RGB, row-major, 3 bytes per pixel, no padding. */
 export interface RgbImage {
   width: number;
   height: number;
   rgb: Uint8Array;
+  /** How the file stored its pixels (for the dataset check); absent when unknown. */
+  source?: SourceInfo;
+}
+
+/** Colour modes as files store them (all are converted to 8-bit RGB). */
+export type ColorMode = 'gray' | 'gray+alpha' | 'rgb' | 'rgba' | 'palette' | 'cmyk';
+
+/** The format, colour mode and bits per channel of a decoded file. */
+export interface SourceInfo {
+  format: ImageFormat;
+  mode: ColorMode;
+  bitDepth: number;
 }
 
 /** Image formats recognised by their first bytes. */
-export type ImageFormat = 'png' | 'jpeg';
+export type ImageFormat = 'png' | 'jpeg' | 'bmp' | 'webp' | 'gif' | 'tiff' | 'avif' | 'heic';
+
+/** Formats this module decodes itself, in pure JavaScript (Node and browsers alike). */
+export const PURE_JS_FORMATS: readonly ImageFormat[] = ['png', 'jpeg', 'bmp'];
 
 /** Largest image decoded, in pixels (JPEGs beyond it are refused rather than exhausting memory). */
 const MAX_PIXELS = 100e6;
 
-/** Identifies PNG and JPEG by their signatures; `null` for anything else. */
+const ascii = (bytes: Uint8Array, at: number, n: number) => String.fromCharCode(...bytes.subarray(at, at + n));
+
+/** Identifies an image format by its signature (not the file name); `null` for anything else. */
 export function sniffImageFormat(bytes: Uint8Array): ImageFormat | null {
   if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47 &&
       bytes[4] === 0x0d && bytes[5] === 0x0a && bytes[6] === 0x1a && bytes[7] === 0x0a) return 'png';
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') return 'webp';
+  if (bytes.length >= 6 && (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a')) return 'gif';
+  if (bytes.length >= 14 && bytes[0] === 0x42 && bytes[1] === 0x4d) return 'bmp';
+  if (bytes.length >= 4 && ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 42 && bytes[3] === 0) ||
+      (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && bytes[3] === 42))) return 'tiff';
+  if (bytes.length >= 12 && ascii(bytes, 4, 4) === 'ftyp') {
+    const brand = ascii(bytes, 8, 4);
+    if (brand === 'avif' || brand === 'avis') return 'avif';
+    if (['heic', 'heix', 'hevc', 'heim', 'heis', 'mif1', 'msf1'].includes(brand)) return 'heic';
+  }
   return null;
 }
 
 /**
- * Decodes a PNG or JPEG file to 8-bit RGB. The format is found from the magic bytes, not the file name.
+ * The number of colour components of a JPEG (1 gray, 3 YCbCr/RGB, 4 CMYK/YCCK) from its
+ * start-of-frame marker, or 0 when none is found.
+ */
+export function jpegComponents(bytes: Uint8Array): number {
+  let p = 2;
+  while (p + 9 < bytes.length) {
+    if (bytes[p] !== 0xff) return 0;
+    const marker = bytes[p + 1]!;
+    if (marker === 0xff) { p++; continue; }
+    const len = (bytes[p + 2]! << 8) | bytes[p + 3]!;
+    // SOF0-SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return bytes[p + 9]!;
+    if (marker === 0xda) return 0;
+    p += 2 + len;
+  }
+  return 0;
+}
+
+/**
+ * Decodes a PNG, JPEG or BMP file to 8-bit RGB, in pure JavaScript. The format is found from the
+ * magic bytes, not the file name. (In Node, `decodeImageFile` from decode-image-file.ts also reads
+ * WebP, GIF, TIFF and AVIF, and converts CMYK JPEGs with their colour profile.)
  *
  * - PNG (pngjs): grayscale, grayscale + alpha, RGB, RGBA, palette (with or without transparency),
  *   1/2/4/8/16-bit. 16-bit samples are scaled to 8 bits. **Transparency is composited over white**,
@@ -40,8 +89,20 @@ export function decodeImage(bytes: Uint8Array, pathForErrors: string): RgbImage 
   const format = sniffImageFormat(bytes);
   if (format === 'png') return decodePng(bytes, pathForErrors);
   if (format === 'jpeg') return decodeJpeg(bytes, pathForErrors);
-  throw new Error(`${pathForErrors}: not a PNG or JPEG (unrecognised file signature)`);
+  if (format === 'bmp') {
+    try {
+      const img = decodeBmp(bytes);
+      return { width: img.width, height: img.height, rgb: img.rgb, source: { format: 'bmp', mode: img.bmp.palette ? 'palette' : img.bmp.hasAlpha ? 'rgba' : 'rgb', bitDepth: img.bmp.bitDepth } };
+    } catch (e) {
+      throw new Error(`${pathForErrors}: ${shortReason(e)}`);
+    }
+  }
+  if (format) throw new Error(`${pathForErrors}: ${format.toUpperCase()} is read only by the Node decoder (decodeImageFile, with the 'sharp' package)`);
+  throw new Error(`${pathForErrors}: not a supported image (unrecognised file signature; PNG, JPEG, WebP, GIF, BMP, TIFF and AVIF are read)`);
 }
+
+/** Colour mode of a PNG colour type. */
+const PNG_MODES: Record<number, ColorMode> = { 0: 'gray', 2: 'rgb', 3: 'palette', 4: 'gray+alpha', 6: 'rgba' };
 
 function shortReason(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
@@ -49,7 +110,7 @@ function shortReason(e: unknown): string {
 }
 
 function decodePng(bytes: Uint8Array, path: string): RgbImage {
-  let png: { width: number; height: number; data: Uint8Array };
+  let png: { width: number; height: number; data: Uint8Array; colorType?: number; depth?: number };
   try {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     png = PNG.sync.read(buf);
@@ -74,7 +135,7 @@ function decodePng(bytes: Uint8Array, path: string): RgbImage {
       rgb[k + 2] = ((data[j + 2] * a + w + 127) / 255) | 0;
     }
   }
-  return { width, height, rgb };
+  return { width, height, rgb, source: { format: 'png', mode: PNG_MODES[png.colorType ?? 6] ?? 'rgba', bitDepth: png.depth ?? 8 } };
 }
 
 /** The JPEG must end with an EOI marker (FFD9) somewhere after its last scan; camera files may append data after it. */
@@ -103,7 +164,9 @@ function decodeJpeg(bytes: Uint8Array, path: string): RgbImage {
     throw new Error(`${path}: corrupt JPEG (no pixel data)`);
   }
   const orientation = img.exifBuffer ? exifOrientation(img.exifBuffer) : 1;
-  return applyOrientation({ width: img.width, height: img.height, rgb: img.data }, orientation);
+  const components = jpegComponents(bytes);
+  const source: SourceInfo = { format: 'jpeg', mode: components === 1 ? 'gray' : components === 4 ? 'cmyk' : 'rgb', bitDepth: 8 };
+  return { ...applyOrientation({ width: img.width, height: img.height, rgb: img.data }, orientation), source };
 }
 
 /**

@@ -3,7 +3,7 @@ import { join, extname, resolve } from 'node:path';
 import { UsageError } from './usage-error.js';
 
 /** File extensions read as images (compared in lower case). The decoder itself checks the magic bytes. */
-export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg'];
+export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.jpe', '.jfif', '.webp', '.gif', '.bmp', '.dib', '.tif', '.tiff', '.avif'];
 
 /** One image file and the index of its class in `classes`. */
 export interface ImageFile {
@@ -36,6 +36,7 @@ export interface ScanOptions {
 }
 
 const EXT_LIST = IMAGE_EXTENSIONS.join(', ');
+const FORMAT_LIST = 'PNG, JPEG, WebP, GIF, BMP, TIFF or AVIF files';
 
 function statOrUsage(path: string, what: string): Stats {
   try {
@@ -62,7 +63,7 @@ function listOrUsage(path: string): string[] {
  * - Each visible subfolder of `dir` is a class; labels follow the sorted subfolder names.
  * - Subfolders inside a class folder are searched too; their images belong to that class.
  * - Hidden entries (names starting with `.`) are ignored; other files without an image
- *   extension (`.png`, `.jpg`, `.jpeg`, any case) and files directly in `dir` are listed in `skipped`.
+ *   extension ({@link IMAGE_EXTENSIONS}, any case) and files directly in `dir` are listed in `skipped`.
  * - The file contents are not read here: corrupt images are found when they are decoded.
  *
  * @throws {@link UsageError} when the folder is missing, unreadable or not a folder, has no class
@@ -102,7 +103,7 @@ export function scanImageFolder(dir: string, options: ScanOptions = {}): ScanRes
     const found: string[] = [];
     walk(join(root, cls), found, skipped, new Set());
     if (found.length === 0) {
-      throw new UsageError(`Class folder "${cls}" (${join(root, cls)}) has no images (${EXT_LIST}): add images to it or remove it.`);
+      throw new UsageError(`Class folder "${cls}" (${join(root, cls)}) has no images (${FORMAT_LIST}): add images to it or remove it.`);
     }
     found.sort();
     for (const path of found) files.push({ path, label });
