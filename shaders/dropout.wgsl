@@ -3,8 +3,10 @@
 // Layouts: x, y, dy, dx flat [n] f32 (any shape).
 // Element i is kept when hash(seed, i) >> 8 >= threshold, threshold = round(p * 2^24), so the
 // keep probability is 1 - p to 2^-24; kept values are multiplied by scale = 1 / (1 - p).
+// The seed is a per-step value: it comes from a one-word storage buffer the host writes each step,
+// not from the uniforms, so a recorded training step replays with a fresh mask.
 
-struct DropoutParams { n: u32, seed: u32, threshold: u32, scale: f32 }
+struct DropoutParams { n: u32, threshold: u32, scale: f32 }
 
 // "lowbias32" integer finalizer (Chris Wellons): full avalanche in a few multiplies.
 fn mix32(v: u32) -> u32 {
@@ -25,23 +27,25 @@ fn keep_factor(i: u32, seed: u32, threshold: u32, scale: f32) -> f32 {
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
-@group(0) @binding(2) var<uniform> p: DropoutParams;
+@group(0) @binding(1) var<storage, read> fseed: array<u32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<uniform> p: DropoutParams;
 
 @compute @workgroup_size(256)
 fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (i >= p.n) { return; }
-  y[i] = x[i] * keep_factor(i, p.seed, p.threshold, p.scale);
+  y[i] = x[i] * keep_factor(i, fseed[0], p.threshold, p.scale);
 }
 
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(2) var<uniform> q: DropoutParams;
+@group(0) @binding(1) var<storage, read> bseed: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(3) var<uniform> q: DropoutParams;
 
 @compute @workgroup_size(256)
 fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (i >= q.n) { return; }
-  dx[i] = dy[i] * keep_factor(i, q.seed, q.threshold, q.scale);
+  dx[i] = dy[i] * keep_factor(i, bseed[0], q.threshold, q.scale);
 }

@@ -91,9 +91,14 @@ export class Device {
       : null;
   }
 
-  /** Uploads bytes into a pooled buffer, after any queued work that may still use it. */
-  write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+  /**
+   * Uploads bytes into a pooled buffer, after any queued work that may still use it. `regen`
+   * marks a per-step value: while a step is being recorded, a replay calls it for fresh bytes
+   * (same length) instead of repeating these.
+   */
+  write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0, regen?: () => ArrayBufferView): void {
     this.assertAlive();
+    if (this.dispatcher.capturing) this.dispatcher.captureWrite(buffer, offset, data, regen ?? null);
     // queue.writeBuffer runs before commands not yet submitted; submit them first so a reused
     // buffer is not overwritten under a kernel that still reads its previous contents.
     if (this.dispatcher.pending) this.dispatcher.flush();

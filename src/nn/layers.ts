@@ -3,7 +3,6 @@ import type { ActivationName } from '../../kernels/activation.js';
 import { activation } from '../ops/activation.js';
 import { reshape } from '../ops/elementwise.js';
 import { dropout, globalAvgPool, linear, mul } from '../ops/index.js';
-import { globalRng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { constant, kaimingNormalFanOut, normal } from './init.js';
 import { Module } from './module.js';
@@ -37,7 +36,8 @@ export class Dropout extends Module {
   }
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
-    return dropout(x, this.p, { seed: globalRng().seed(), training: true });
+    // No seed given: the op draws it from the global generator as a per-step value.
+    return dropout(x, this.p, { training: true });
   }
 }
 

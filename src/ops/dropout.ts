@@ -1,8 +1,9 @@
 /** Inverted dropout: forward kernel and backward rule side by side. */
 import { dropoutBackward, dropoutForward } from '../../kernels/dropout.js';
-import { attach } from '../autograd/graph.js';
+import { attach, isGradEnabled } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
+import { perStepTensor } from '../tensor/per-step.js';
 import { globalRng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -29,9 +30,20 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions = {}): Ten
   if (options.training === false || p === 0) {
     return attach(x.view(x.shape), 'dropout', [x], (g) => [g]);
   }
-  const seed = (options.seed ?? globalRng().seed()) >>> 0;
+  // The seed is a per-step value (a one-word buffer, drawn again when a recorded step replays),
+  // kept until the backward has regenerated the mask.
+  const fixed = options.seed;
+  const seed = perStepTensor([1], 'u32', () => new Uint32Array([(fixed ?? globalRng().seed()) >>> 0]));
   // Integer threshold on 24 hash bits: exact and identical on every adapter.
-  const u = { n: x.size, seed, threshold: Math.round(p * 2 ** 24), scale: p === 1 ? 0 : 1 / (1 - p) };
-  const y = runKernel1(dropoutForward, { x }, { shape: x.shape }, u);
-  return attach(y, 'dropout', [x], (g) => [runKernel1(dropoutBackward, { dy: g }, { shape: x.shape }, u)]);
+  const u = { n: x.size, threshold: Math.round(p * 2 ** 24), scale: p === 1 ? 0 : 1 / (1 - p) };
+  const y = runKernel1(dropoutForward, { x, fseed: seed }, { shape: x.shape }, u);
+  if (!isGradEnabled() || !x.requiresGrad) {
+    seed.release();
+    return y;
+  }
+  return attach(y, 'dropout', [x], (g) => {
+    const dx = runKernel1(dropoutBackward, { dy: g, bseed: seed }, { shape: x.shape }, u);
+    seed.release();
+    return [dx];
+  });
 }

@@ -44,17 +44,18 @@ export class Adam extends Optimizer {
     return ['expAvg', 'expAvgSq'];
   }
 
-  protected override update(param: Tensor, grad: Tensor, group: ResolvedParamGroup, state: ParamState): void {
+  /** [step_size, bc2_sqrt, decay, l2]: bias corrections in float64 here, the kernel gets the results. */
+  protected override stepScalars(group: ResolvedParamGroup, state: ParamState): number[] {
     const [b1, b2] = this.betas;
     const t = state.step;
-    // Bias corrections in float64 here; the kernel gets the resulting step size and divisor.
-    const stepSize = group.lr / (1 - b1 ** t);
-    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
     const wd = group.weightDecay;
-    runKernel(adamStep, { ad_grad: grad, ad_param: param, ad_m: state.buffers.expAvg!, ad_v: state.buffers.expAvgSq! }, {}, {
-      n: param.size, beta1: b1, beta2: b2, eps: this.eps,
-      l2: this.decoupled ? 0 : wd, decay: this.decoupled ? group.lr * wd : 0,
-      step_size: stepSize, bc2_sqrt: bc2Sqrt,
+    return [group.lr / (1 - b1 ** t), Math.sqrt(1 - b2 ** t), this.decoupled ? group.lr * wd : 0, this.decoupled ? 0 : wd];
+  }
+
+  protected override update(param: Tensor, grad: Tensor, _group: ResolvedParamGroup, state: ParamState, scalars: Tensor, slot: number): void {
+    const [b1, b2] = this.betas;
+    runKernel(adamStep, { ad_grad: grad, ad_scalars: scalars, ad_param: param, ad_m: state.buffers.expAvg!, ad_v: state.buffers.expAvgSq! }, {}, {
+      n: param.size, beta1: b1, beta2: b2, eps: this.eps, slot,
     });
   }
 }

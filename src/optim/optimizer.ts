@@ -2,9 +2,14 @@
  * Optimizer base: parameter groups, per-parameter state tensors on the GPU, `step()` dispatching
  * one fused in-place kernel per parameter (no readback), `zeroGrad()`, learning-rate control and
  * host-side state dictionaries for checkpoints.
+ *
+ * Everything that changes from step to step (learning rate, bias corrections, first-step flags)
+ * reaches the kernels through one small per-step storage buffer, SCALARS floats per parameter,
+ * not through their uniforms: a recorded training step then replays with the current schedule.
  */
 import { MobilegradError } from '../device/errors.js';
 import { tensor, zeros } from '../tensor/create.js';
+import { perStepTensor } from '../tensor/per-step.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -46,6 +51,16 @@ export interface OptimizerStateDict {
   groups: { lr: number; weightDecay: number }[];
   /** Per parameter, in group order then parameter order: null before its first update. */
   params: ({ step: number; buffers: Record<string, Float32Array> } | null)[];
+}
+
+/** Floats of per-step values each parameter's update reads from the step's scalar buffer. */
+export const SCALARS_PER_PARAM = 4;
+
+interface Update {
+  param: Tensor;
+  grad: Tensor;
+  group: ResolvedParamGroup;
+  state: ParamState;
 }
 
 /** Base class of the optimizers. Subclasses provide the state buffers and the fused update. */
@@ -96,7 +111,7 @@ export abstract class Optimizer {
    * does not advance. Only records GPU work: nothing is read back.
    */
   step(): void {
-    this.stepCount++;
+    const updates: Update[] = [];
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         const g = p.grad;
@@ -108,10 +123,27 @@ export abstract class Optimizer {
           for (const b of this.stateNames()) st.buffers[b] = keep(zeros(p.shape));
           this.state.set(p, st);
         }
-        st.step++;
-        this.update(p, g, group, st);
+        updates.push({ param: p, grad: g, group, state: st });
       }
     }
+    if (!updates.length) {
+      this.stepCount++;
+      return;
+    }
+    // The host side of the step (counters, learning-rate terms): run now, and again by every
+    // replay of a recorded training step, for the same parameters.
+    const advance = (): Float32Array => {
+      this.stepCount++;
+      const out = new Float32Array(updates.length * SCALARS_PER_PARAM);
+      updates.forEach((u, k) => {
+        u.state.step++;
+        out.set(this.stepScalars(u.group, u.state), k * SCALARS_PER_PARAM);
+      });
+      return out;
+    };
+    const scalars = perStepTensor([updates.length * SCALARS_PER_PARAM], 'f32', advance);
+    updates.forEach((u, k) => this.update(u.param, u.grad, u.group, u.state, scalars, k));
+    scalars.release();
   }
 
   /** Releases every parameter's gradient and sets it to null. */
@@ -190,8 +222,17 @@ export abstract class Optimizer {
   /** Names of the per-parameter state buffers (created zero-filled on a parameter's first update). */
   protected abstract stateNames(): string[];
 
-  /** Records the fused update of `param` from `grad`; `state.step` already counts this update. */
-  protected abstract update(param: Tensor, grad: Tensor, group: ResolvedParamGroup, state: ParamState): void;
+  /**
+   * The per-step values of one parameter's update (at most SCALARS_PER_PARAM, computed in float64
+   * and stored as f32); `state.step` already counts this update.
+   */
+  protected abstract stepScalars(group: ResolvedParamGroup, state: ParamState): number[];
+
+  /**
+   * Records the fused update of `param` from `grad`. Its per-step values are at
+   * `scalars[slot * SCALARS_PER_PARAM ...]`; everything else it needs is fixed for the optimizer.
+   */
+  protected abstract update(param: Tensor, grad: Tensor, group: ResolvedParamGroup, state: ParamState, scalars: Tensor, slot: number): void;
 
   private allParams(): Tensor[] {
     return this.paramGroups.flatMap((g) => g.params);

@@ -41,17 +41,21 @@ export class SGD extends Optimizer {
     return this.momentum !== 0 ? ['momentum'] : [];
   }
 
-  protected override update(param: Tensor, grad: Tensor, group: ResolvedParamGroup, state: ParamState): void {
-    const n = param.size;
-    if (this.momentum === 0) {
-      runKernel(sgdStep, { sg_grad: grad, sg_param: param }, {}, { n, lr: group.lr, weight_decay: group.weightDecay });
-      return;
-    }
+  /** [lr, weight_decay, buf_keep, grad_scale]. */
+  protected override stepScalars(group: ResolvedParamGroup, state: ParamState): number[] {
     // PyTorch starts the buffer as a copy of the first (decayed) gradient, undampened.
     const first = state.step === 1;
-    runKernel(sgdMomentumStep, { sm_grad: grad, sm_param: param, sm_buf: state.buffers.momentum! }, {}, {
-      n, lr: group.lr, weight_decay: group.weightDecay, momentum: this.momentum,
-      buf_keep: first ? 0 : this.momentum, grad_scale: first ? 1 : 1 - this.dampening, nesterov: this.nesterov ? 1 : 0,
+    return [group.lr, group.weightDecay, first ? 0 : this.momentum, first ? 1 : 1 - this.dampening];
+  }
+
+  protected override update(param: Tensor, grad: Tensor, _group: ResolvedParamGroup, state: ParamState, scalars: Tensor, slot: number): void {
+    const n = param.size;
+    if (this.momentum === 0) {
+      runKernel(sgdStep, { sg_grad: grad, sg_scalars: scalars, sg_param: param }, {}, { n, slot });
+      return;
+    }
+    runKernel(sgdMomentumStep, { sm_grad: grad, sm_scalars: scalars, sm_param: param, sm_buf: state.buffers.momentum! }, {}, {
+      n, momentum: this.momentum, nesterov: this.nesterov ? 1 : 0, slot,
     });
   }
 }
