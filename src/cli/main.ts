@@ -5,6 +5,7 @@
  */
 import { MobilegradError } from '../device/errors.js';
 import { UsageError } from '../data/usage-error.js';
+import { cmdCheck } from './commands/check.js';
 import { cmdEval } from './commands/eval.js';
 import { cmdInfo } from './commands/info.js';
 import { cmdPredict } from './commands/predict.js';
@@ -13,6 +14,7 @@ import { cmdTrain } from './commands/train.js';
 /** Commands by name: add a command by adding a module and a row here. */
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary: string }> = {
   train: { run: cmdTrain, summary: 'train MobileNetV3-Small on a folder of images (class = subfolder)' },
+  check: { run: cmdCheck, summary: 'check a dataset: counts, sizes, formats, unreadable files, imbalance, duplicates, leakage' },
   eval: { run: cmdEval, summary: 'accuracy, per-class accuracy and confusion matrix of a trained model' },
   predict: { run: cmdPredict, summary: 'top-5 classes of images' },
   info: { run: cmdInfo, summary: 'the architecture table, parameters and multiply-adds' },
