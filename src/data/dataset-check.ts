@@ -4,6 +4,7 @@
  * near-duplicate images within a class, across classes (likely mislabels) and between the training
  * and validation sets (leakage). Every finding names its files.
  */
+import { isAbsolute, relative } from 'node:path';
 import { findDuplicateGroups, DEFAULT_MAX_HAMMING, DEFAULT_MAX_THUMB_DISTANCE, type DuplicateOptions } from './find-duplicates.js';
 import type { ImageInfo } from './image-info.js';
 import type { SkippedFile } from './scan-folder.js';
@@ -154,8 +155,14 @@ const SCOPE_TITLES: Record<DuplicateScope, string> = {
   'within-class': 'copies within a class (they weigh that picture more; remove the extras)',
 };
 
+/** A path as the user would type it: relative to the working folder when inside it. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
 function describeGroup(d: DuplicateFinding, maxFiles = Infinity): string {
-  const shown = d.files.slice(0, maxFiles).map((f) => `${f.path} (${f.class}, ${f.split})`).join(', ');
+  const shown = d.files.slice(0, maxFiles).map((f) => `${displayPath(f.path)} (${f.class}, ${f.split})`).join(', ');
   const more = d.files.length > maxFiles ? `, and ${d.files.length - maxFiles} more` : '';
   return `${d.kind === 'exact' ? 'identical' : 'near-duplicate'}: ${shown}${more}`;
 }
@@ -202,7 +209,7 @@ export function formatCheck(c: DatasetCheck): string {
   if (c.total < MIN_IMAGES) problems.push(`only ${c.total} readable images: ${MIN_IMAGES} is the minimum for a useful model, 500-2,000 is best`);
   if (c.undecodable.length) {
     problems.push(`${c.undecodable.length} file(s) will not decode and are skipped:`);
-    for (const u of c.undecodable) problems.push(`  ${u.path}: ${u.reason}`);
+    for (const u of c.undecodable) problems.push(`  ${displayPath(u.path)}: ${u.reason}`);
   }
   problems.push(c.imbalance.warn ? imbalanceAdvice(c)
     : `class balance: largest/smallest ${Number.isFinite(c.imbalance.ratio) ? c.imbalance.ratio.toFixed(1) : 'inf'}:1 (fine below ${IMBALANCE_WARN_RATIO}:1)`);
