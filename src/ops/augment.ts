@@ -37,9 +37,18 @@ export function identityParams(n: number, size: number): Float32Array {
 export function prepareBatch(images: Tensor, params: Float32Array, n: number, src: number, out: number, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): Tensor {
   if (params.length !== n * AUGMENT_PARAMS) throw new MobilegradError(`prepareBatch: ${params.length} parameters for ${n} samples`);
   const crops = tensor(params, [n, AUGMENT_PARAMS]);
-  const y = runKernel1(augmentKernel, { pixels: images, crops }, { shape: [n, out, out, 3] }, {
-    n, src, dst: out, m0: mean[0]!, m1: mean[1]!, m2: mean[2]!, s0: std[0]!, s1: std[1]!, s2: std[2]!,
-  });
+  const y = augmentImages(images, crops, n, src, out, mean, std);
   crops.release();
   return y;
+}
+
+/**
+ * {@link prepareBatch} with the augmentation parameters already on the GPU ([n, AUGMENT_PARAMS]
+ * f32): a recorded training step uploads them as a per-step value into a buffer it keeps.
+ */
+export function augmentImages(images: Tensor, crops: Tensor, n: number, src: number, out: number, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): Tensor {
+  if (crops.size !== n * AUGMENT_PARAMS) throw new MobilegradError(`augmentImages: ${crops.size} parameters for ${n} samples`);
+  return runKernel1(augmentKernel, { pixels: images, crops }, { shape: [n, out, out, 3] }, {
+    n, src, dst: out, m0: mean[0]!, m1: mean[1]!, m2: mean[2]!, s0: std[0]!, s1: std[1]!, s2: std[2]!,
+  });
 }

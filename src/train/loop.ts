@@ -5,19 +5,18 @@
  */
 import { shuffledBatches } from '../data/batches.js';
 import type { AugmentationLevel } from '../data/recipe.js';
+import { getDevice } from '../device/device.js';
 import { MobilegradError } from '../device/errors.js';
 import { mobilenetV3Small, type MobileNetV3Small } from '../models/mobilenet-v3.js';
 import { AdamW } from '../optim/adam.js';
-import { prepareBatch, uploadImages } from '../ops/augment.js';
-import { softmaxCrossEntropy } from '../ops/loss.js';
-import { tensor } from '../tensor/create.js';
 import { globalRng, Rng, seed as seedGlobal } from '../tensor/random.js';
-import { keep, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { randomAugmentParams } from './augment-params.js';
 import { decodeCheckpoint, encodeCheckpoint, type RunPosition } from './checkpoint.js';
 import { evaluate, gatherImages, recalibrateBatchNorm, type EvalResult, type ImageSet } from './evaluate.js';
 import { learningRateAt, type ScheduleOptions } from './schedule.js';
+import { StepRecorder } from './step-recorder.js';
+import { stepKey, trainStepOn, type StepBatch } from './train-step.js';
 
 /** What one training run needs besides the data. */
 export interface LoopConfig {
@@ -34,6 +33,13 @@ export interface LoopConfig {
   seed: number;
   /** Stored in checkpoints so a resumed run knows how it started. */
   options: Record<string, unknown>;
+  /**
+   * Record the training step once and replay it (step-recorder.ts): same losses, far less
+   * JavaScript per step. Default: on in Node, off in browsers.
+   */
+  replay?: boolean;
+  /** Prepare the next batch's bytes and augmentation while the GPU runs the current step (default true). */
+  overlapData?: boolean;
 }
 
 export interface StepInfo {
@@ -75,20 +81,16 @@ export function mixSeed(...xs: number[]): number {
   return h >>> 0;
 }
 
-/** One optimisation step on a batch of 8-bit images; returns [loss, logits] kept, not read back. */
+/** One optimisation step on a batch of 8-bit images, eagerly; returns [loss, logits] kept, not read back. */
 export function trainStep(model: MobileNetV3Small, optimizer: AdamW, bytes: Uint8Array, params: Float32Array, labels: Int32Array, size: number, smoothing: number): [Tensor, Tensor] {
-  const n = labels.length;
-  return tidy(() => {
-    const img = uploadImages(bytes, n, size);
-    const x = prepareBatch(img, params, n, size, size);
-    const logits = model.call(x);
-    const y = tensor(labels, [n]);
-    const loss = softmaxCrossEntropy(logits, y, { labelSmoothing: smoothing });
-    void loss.backward();
-    optimizer.step();
-    optimizer.zeroGrad();
-    return [keep(loss), keep(logits)] as [Tensor, Tensor];
-  });
+  return trainStepOn(model, optimizer, { bytes, params, labels }, size, smoothing);
+}
+
+/** A batch drawn for step `s`, with the augmentation generator's state before it was drawn (for checkpoints). */
+interface PreparedBatch {
+  indices: number[];
+  batch: StepBatch;
+  augState: number;
 }
 
 /** A training run over images held in memory. */
@@ -104,6 +106,10 @@ export class TrainingRun {
   /** Images trained on and seconds spent in training steps (for images/s). */
   imagesSeen = 0;
   trainSeconds = 0;
+  /** Records the training step once and replays it (a pass-through when `cfg.replay` is off). */
+  readonly recorder: StepRecorder;
+  /** The batch a replayed step reads its per-step uploads from. */
+  private readonly batch: StepBatch = { bytes: new Uint8Array(0), params: new Float32Array(0), labels: new Int32Array(0) };
 
   constructor(readonly cfg: LoopConfig, readonly set: ImageSet, readonly trainIdx: number[], readonly valIdx: number[]) {
     this.batchSize = Math.min(cfg.batchSize, trainIdx.length);
@@ -123,6 +129,26 @@ export class TrainingRun {
     const totalSteps = this.stepsPerEpoch * cfg.epochs;
     this.schedule = { baseLr: cfg.lr, totalSteps, warmupSteps: Math.min(this.stepsPerEpoch, Math.ceil(totalSteps * 0.1)) };
     this.position = { epoch: 0, stepInEpoch: 0, globalStep: 0, globalRngState: 0, augRngState: 0, history: [], options: cfg.options, classes: cfg.classes, elapsedSeconds: 0 };
+    this.recorder = new StepRecorder(cfg.replay ?? getDevice().report.runtime === 'node');
+  }
+
+  /**
+   * Issues one training step on `batch` (replayed when a recording of it is valid, else eagerly,
+   * recording it when possible); returns [loss, logits] for the caller to read and release.
+   */
+  trainBatch(batch: StepBatch): [Tensor, Tensor] {
+    const { cfg, model, optimizer } = this;
+    const n = batch.labels.length;
+    if (!this.recorder.enabled) return trainStepOn(model, optimizer, batch, cfg.imageSize, cfg.labelSmoothing);
+    Object.assign(this.batch, batch);
+    const key = stepKey(model, n, cfg.imageSize, cfg.labelSmoothing);
+    const out = this.recorder.run(key, () => trainStepOn(model, optimizer, this.batch, cfg.imageSize, cfg.labelSmoothing));
+    return [out[0]!, out[1]!];
+  }
+
+  /** Gives the recorded step's reserved GPU buffers back to the pool (training can go on; it records again). */
+  releaseStepPlan(): void {
+    this.recorder.dispose();
   }
 
   get done(): boolean {
@@ -150,17 +176,29 @@ export class TrainingRun {
     let correct = 0;
     let seen = 0;
     const k = cfg.classes.length;
+    const prepare = (s: number): PreparedBatch => {
+      const b = batches[s]!;
+      const augState = aug.getState();
+      return { indices: b, augState, batch: { bytes: gatherImages(set, b), params: randomAugmentParams(b.length, cfg.imageSize, cfg.augmentation, aug), labels: Int32Array.from(b, (i) => set.labels[i]!) } };
+    };
+    const overlap = cfg.overlapData ?? true;
+    let next: PreparedBatch | null = null;
     for (let s = first; s < batches.length; s++) {
       if (ev.shouldStop?.()) {
-        this.position = { ...this.position, stepInEpoch: s, globalRngState: globalRng().getState(), augRngState: aug.getState() };
+        // A batch drawn ahead was not trained on: the checkpoint resumes from the state before it.
+        this.position = { ...this.position, stepInEpoch: s, globalRngState: globalRng().getState(), augRngState: next?.augState ?? aug.getState() };
         return null;
       }
-      const b = batches[s]!;
+      const ts = performance.now();
+      const cur: PreparedBatch = next ?? prepare(s);
+      next = null;
+      const b = cur.indices;
+      const labels = cur.batch.labels;
       const lr = learningRateAt(this.position.globalStep, this.schedule);
       optimizer.setLearningRate(lr);
-      const labels = Int32Array.from(b, (i) => set.labels[i]!);
-      const ts = performance.now();
-      const [lossT, logitsT] = trainStep(model, optimizer, gatherImages(set, b), randomAugmentParams(b.length, cfg.imageSize, cfg.augmentation, aug), labels, cfg.imageSize, cfg.labelSmoothing);
+      const [lossT, logitsT] = this.trainBatch(cur.batch);
+      // While the GPU runs this step, draw and gather the next batch (no GPU work: nothing waits on it).
+      if (overlap && s + 1 < batches.length) next = prepare(s + 1);
       const loss = (await lossT.toArray())[0]!;
       const logits = (await logitsT.toArray()) as Float32Array;
       lossT.release();
