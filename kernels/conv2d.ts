@@ -1,6 +1,11 @@
 /** Dense 2-D convolution (NHWC input, HWIO weights): forward, input gradient, weight gradient partial sums. */
 import source from '../shaders/conv2d.wgsl';
-import { defineKernel, grid1d } from '../src/kernel/define-kernel.js';
+import { defineKernel, grid1d, type Uniforms } from '../src/kernel/define-kernel.js';
+
+/** Multiply-adds x 2 of one convolution (each gradient costs as much as the forward). */
+const convFlops = (u: Uniforms, c: Readonly<Record<string, number>>) => 2 * u.n! * u.ho! * u.wo! * u.cout! * c.KH! * c.KW! * u.cin!;
+const convBytes = (u: Uniforms, c: Readonly<Record<string, number>>, splits = 1) =>
+  4 * (u.n! * u.h! * u.w! * u.cin! + splits * c.KH! * c.KW! * u.cin! * u.cout! + u.n! * u.ho! * u.wo! * u.cout!);
 
 /** Override constants: KH, KW, S, OWB. One thread per (n, oy, block of OWB columns, 4 output channels). */
 export const conv2dForward = defineKernel({
@@ -11,6 +16,7 @@ export const conv2dForward = defineKernel({
   outputs: ['y'],
   uniforms: ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'pad', 'wob', 'cob'],
   workgroups: (u) => grid1d(u.n! * u.ho! * u.wob! * u.cob!, 64),
+  cost: (u, c) => ({ flops: convFlops(u, c), bytes: convBytes(u, c) }),
 });
 
 /** Override constants: KH, KW, S, IWB, PAD, LO, DT. One thread per (n, iy, block of IWB columns, 4 input channels). */
@@ -22,6 +28,7 @@ export const conv2dBackwardX = defineKernel({
   outputs: ['dx'],
   uniforms: ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'iwb', 'cib'],
   workgroups: (u) => grid1d(u.n! * u.h! * u.iwb! * u.cib!, 64),
+  cost: (u, c) => ({ flops: convFlops(u, c), bytes: convBytes(u, c) }),
 });
 
 /** Override constants: KH, KW, S. One thread per (split, ky, ci, 4 output channels); output [splits, KH, KW, Cin, Cout]. */
@@ -33,4 +40,5 @@ export const conv2dBackwardW = defineKernel({
   outputs: ['part'],
   uniforms: ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'pad', 'cob', 'chunk', 'splits', 'kh'],
   workgroups: (u) => grid1d(u.splits! * u.kh! * u.cin! * u.cob!, 64),
+  cost: (u, c) => ({ flops: convFlops(u, c), bytes: convBytes(u, c, u.splits!) }),
 });

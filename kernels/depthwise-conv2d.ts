@@ -1,6 +1,10 @@
 /** Depthwise 2-D convolution (NHWC input, [K,K,C] weights): forward, input gradient, weight gradient partial sums. */
 import source from '../shaders/depthwise-conv2d.wgsl';
-import { defineKernel, grid1d } from '../src/kernel/define-kernel.js';
+import { defineKernel, grid1d, type Uniforms } from '../src/kernel/define-kernel.js';
+
+/** Multiply-adds x 2 of one depthwise convolution (each gradient costs as much as the forward). */
+const dwFlops = (u: Uniforms, c: Readonly<Record<string, number>>) => 2 * u.n! * u.ho! * u.wo! * u.c! * c.K! * c.K!;
+const dwBytes = (u: Uniforms, c: Readonly<Record<string, number>>, splits = 1) => 4 * (u.n! * u.h! * u.w! * u.c! + splits * c.K! * c.K! * u.c! + u.n! * u.ho! * u.wo! * u.c!);
 
 /** Override constants: K, S, OWB. One thread per (n, oy, block of OWB columns, channel). */
 export const depthwiseForward = defineKernel({
@@ -11,6 +15,7 @@ export const depthwiseForward = defineKernel({
   outputs: ['y'],
   uniforms: ['n', 'h', 'w', 'c', 'ho', 'wo', 'pad', 'wob'],
   workgroups: (u) => grid1d(u.n! * u.ho! * u.wob! * u.c!, 64),
+  cost: (u, c) => ({ flops: dwFlops(u, c), bytes: dwBytes(u, c) }),
 });
 
 /** Override constants: K, S, IWB, PAD, LO, DT. One thread per (n, iy, block of IWB columns, channel). */
@@ -22,6 +27,7 @@ export const depthwiseBackwardX = defineKernel({
   outputs: ['dx'],
   uniforms: ['n', 'h', 'w', 'c', 'ho', 'wo', 'iwb'],
   workgroups: (u) => grid1d(u.n! * u.h! * u.iwb! * u.c!, 64),
+  cost: (u, c) => ({ flops: dwFlops(u, c), bytes: dwBytes(u, c) }),
 });
 
 /** Override constants: K, S. One thread per (split, ky, channel); output [splits, K, K, C]. */
@@ -33,4 +39,5 @@ export const depthwiseBackwardW = defineKernel({
   outputs: ['part'],
   uniforms: ['n', 'h', 'w', 'c', 'ho', 'wo', 'pad', 'chunk', 'splits', 'k'],
   workgroups: (u) => grid1d(u.splits! * u.k! * u.c!, 64),
+  cost: (u, c) => ({ flops: dwFlops(u, c), bytes: dwBytes(u, c, u.splits!) }),
 });

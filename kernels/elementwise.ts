@@ -13,6 +13,8 @@ export const binaryKernel = defineKernel({
   outputs: ['out'],
   uniforms: ['n', 'op', 'a_mid', 'a_inner', 'b_mid', 'b_inner'],
   workgroups: (u) => grid1d(u.n!, 256),
+  // A broadcast operand (mid axis collapsed) holds n / mid elements.
+  cost: (u) => ({ flops: u.n!, bytes: 4 * (u.n! + u.n! / u.a_mid! + u.n! / u.b_mid!) }),
 });
 
 export const affineKernel = defineKernel({
@@ -23,6 +25,7 @@ export const affineKernel = defineKernel({
   outputs: ['y_out'],
   uniforms: ['n', 'scale', 'shift'],
   workgroups: (u) => grid1d(u.n!, 256),
+  cost: (u) => ({ flops: 2 * u.n!, bytes: 8 * u.n! }),
 });
 
 export const reduceMidKernel = defineKernel({
@@ -33,6 +36,7 @@ export const reduceMidKernel = defineKernel({
   outputs: ['dst'],
   uniforms: ['outer', 'mid', 'inner', 'splits', 'chunk'],
   workgroups: (u) => grid1d(u.outer! * u.splits! * u.inner!, 256),
+  cost: (u) => ({ flops: u.outer! * u.mid! * u.inner!, bytes: 4 * (u.outer! * u.mid! * u.inner! + u.outer! * u.splits! * u.inner!) }),
 });
 
 export const expandKernel = defineKernel({
@@ -43,4 +47,5 @@ export const expandKernel = defineKernel({
   outputs: ['e_out'],
   uniforms: ['n', 'mid', 'inner'],
   workgroups: (u) => grid1d(u.n!, 256),
+  cost: (u) => ({ flops: 0, bytes: 4 * (u.n! + u.n! / u.mid!) }),
 });

@@ -18,4 +18,5 @@ export const gemmKernel = defineKernel({
   outputs: ['c'],
   uniforms: ['m', 'n', 'k', 'chunk', 'tiles_m', 'tiles_n', 'splits'],
   workgroups: (u) => grid1d(u.tiles_m! * u.tiles_n! * u.splits!, 64),
+  cost: (u) => ({ flops: 2 * u.m! * u.n! * u.k!, bytes: 4 * (u.m! * u.k! + u.k! * u.n! + u.splits! * u.m! * u.n!) }),
 });

@@ -11,6 +11,7 @@ export const gapForward = defineKernel({
   outputs: ['gdst'],
   uniforms: ['outer', 'mid', 'c', 'scale'],
   workgroups: (u) => grid1d(u.outer! * u.c!, 256),
+  cost: (u) => ({ flops: u.outer! * u.mid! * u.c!, bytes: 4 * (u.outer! * u.mid! * u.c! + u.outer! * u.c!) }),
 });
 
 /** dx [N, H*W, C] = scale * dy [N, C] repeated over H*W. */
@@ -22,4 +23,5 @@ export const gapBackward = defineKernel({
   outputs: ['gdx'],
   uniforms: ['n', 'hwc', 'c', 'scale'],
   workgroups: (u) => grid1d(u.n!, 256),
+  cost: (u) => ({ flops: u.n!, bytes: 4 * (u.n! + (u.n! / u.hwc!) * u.c!) }),
 });

@@ -20,6 +20,7 @@ export {
 } from './ops/define-op.js';
 export * from './ops/index.js';
 export * from './optim/index.js';
+export * from './profile/index.js';
 
 import { getDevice } from './device/device.js';
 

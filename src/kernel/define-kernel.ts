@@ -50,8 +50,11 @@ export interface KernelSpec {
   uniforms?: readonly string[];
   /** Number of workgroups to dispatch, from the uniform values. */
   workgroups: (u: Uniforms) => Grid;
-  /** Optional cost of one launch from its uniform values (`mg.profile` shows GFLOP/s, GB/s and % of roofline). */
-  cost?: (u: Uniforms) => KernelCost;
+  /**
+   * Optional cost of one launch from its uniform values and `override` constants (`mg.profile`
+   * shows GFLOP/s, GB/s and % of roofline from it).
+   */
+  cost?: (u: Uniforms, constants: Readonly<Record<string, number>>) => KernelCost;
 }
 
 export interface BindingSlot {

@@ -61,8 +61,8 @@ export interface OpKernel<A extends OpAttrs> {
   workgroups?: (u: Uniforms, ctx: OpContext<A>) => Grid;
   /** Values of the WGSL's `override` constants (each distinct set compiles its own pipeline, once). */
   constants?: (ctx: OpContext<A>) => Record<string, number>;
-  /** FLOPs and bytes of one launch, for `mg.profile` and `mg.benchmarkOp`. */
-  cost?: (u: Uniforms) => KernelCost;
+  /** FLOPs and bytes of one launch from its uniforms (and `override` constants), for `mg.profile` and `mg.benchmarkOp`. */
+  cost?: (u: Uniforms, constants: Readonly<Record<string, number>>) => KernelCost;
 }
 
 /** What a composed backward rule receives. */
