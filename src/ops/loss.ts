@@ -4,6 +4,7 @@ import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { weightedSoftmaxCrossEntropy } from './weighted-cross-entropy.js';
 
 /** Options of {@link softmaxCrossEntropy}. */
 export interface CrossEntropyOptions {
@@ -12,6 +13,11 @@ export interface CrossEntropyOptions {
    * `CrossEntropyLoss(label_smoothing=ε)`. Default 0.
    */
   labelSmoothing?: number;
+  /**
+   * Per-class weights [K] (f32), as PyTorch's `CrossEntropyLoss(weight=...)`: the mean is then
+   * weighted, sum of w[y] * loss over sum of w[y] (see weighted-cross-entropy.ts). Default none.
+   */
+  classWeights?: Tensor;
 }
 
 /**
@@ -48,6 +54,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, options: Cro
   }
   if (n === 0 || k === 0) throw new MobilegradError(`softmaxCrossEntropy: empty logits [${n}, ${k}]`);
   if (!(eps >= 0 && eps <= 1)) throw new MobilegradError(`softmaxCrossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
+  if (options.classWeights) return weightedSoftmaxCrossEntropy(logits, labels, options.classWeights, eps);
   const u = { rows: n, k, smoothing: eps, scale: 1 / n };
   const rowLoss = runKernel1(crossEntropyForward, { ce_logits: logits, ce_labels: labels }, { shape: [n] }, u);
   const loss = runKernel1(rowMean, { mean_in: rowLoss }, { shape: [] }, { n, inv_n: 1 / n });

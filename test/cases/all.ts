@@ -5,8 +5,9 @@ import matmulCases from './matmul.cases.js';
 import augmentCases from './augment.cases.js';
 import batchnormCases, { poolCases } from './batchnorm.cases.js';
 import lossCases, { dropoutCases } from './loss.cases.js';
+import weightedLossCases from './weighted-loss.cases.js';
 import optimCases from './optim.cases.js';
 import convCases from './conv.cases.js';
 import int8Cases from './int8.cases.js';
 
-export const allCases: Case[] = [...elementwise, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...dropoutCases, ...optimCases, ...convCases, ...int8Cases];
+export const allCases: Case[] = [...elementwise, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...weightedLossCases, ...dropoutCases, ...optimCases, ...convCases, ...int8Cases];
