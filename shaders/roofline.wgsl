@@ -30,9 +30,13 @@ struct CopyParams { n4: u32 }
 @group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
 @group(0) @binding(2) var<uniform> cp: CopyParams;
 
+// 8 vec4 per invocation, strided by the whole grid: neighbouring invocations touch neighbouring data.
 @compute @workgroup_size(256)
 fn copy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (i >= cp.n4) { return; }
-  dst[i] = src[i];
+  let threads = nwg.x * nwg.y * 256u;
+  let t = (wid.y * nwg.x + wid.x) * 256u + lid;
+  for (var k = 0u; k < 8u; k++) {
+    let i = t + k * threads;
+    if (i < cp.n4) { dst[i] = src[i]; }
+  }
 }

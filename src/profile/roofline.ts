@@ -5,7 +5,7 @@
  */
 import source from '../../shaders/roofline.wgsl';
 import { getDevice, type Device } from '../device/device.js';
-import { defineKernel } from '../kernel/define-kernel.js';
+import { defineKernel, gridFor } from '../kernel/define-kernel.js';
 import { runKernel } from '../kernel/run-kernel.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -38,7 +38,7 @@ const copyKernel = defineKernel({
   outputs: [],
   inouts: ['dst'],
   uniforms: ['n4'],
-  workgroups: (u) => [Math.min(65535, Math.ceil(u.n4! / 256)), Math.ceil(Math.ceil(u.n4! / 256) / 65535), 1],
+  workgroups: (u) => gridFor(Math.ceil(u.n4! / (256 * 8))),
   cost: (u) => ({ flops: 0, bytes: u.n4! * 32 }),
 });
 
@@ -66,11 +66,11 @@ export async function measureRoofline(): Promise<Roofline> {
     const s = await timeIt(() => runKernel(fmaKernel, {}, { fma_out: { shape: [n * 4] } }, { iters: FMA_ITERS, n }).fma_out!.release());
     if (r > 0) bestFma = Math.min(bestFma, s); // the first run compiles
   }
-  // Bandwidth: 32 MiB copied (larger than any CPU cache), repeated within one submit.
-  const elems = 8 * 2 ** 20;
+  // Bandwidth: 16 MiB copied (more than CPU caches hold), twice within one submit.
+  const elems = 4 * 2 ** 20;
   const src = new Tensor([elems], 'f32');
   const dst = new Tensor([elems], 'f32');
-  const reps = 4;
+  const reps = 2;
   let bestCopy = Infinity;
   for (let r = 0; r < 4; r++) {
     const s = await timeIt(() => {

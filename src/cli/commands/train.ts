@@ -4,6 +4,7 @@ import { DEFAULTS, type TrainOptions } from '../../train/options.js';
 import { train } from '../../train/trainer.js';
 import { helpText, parseArgs, requireFlag, type FlagSpec } from '../args.js';
 import { Progress } from '../progress.js';
+import { cmdProfileStep } from './train-profile.js';
 
 const TRAIN_FLAGS: FlagSpec = {
   data: { type: 'string', help: 'folder with one subfolder of images per class (required)' },
@@ -26,6 +27,8 @@ const TRAIN_FLAGS: FlagSpec = {
   'bn-momentum': { type: 'number', help: "BatchNorm running-statistics momentum (torchvision's 0.01)" },
   'no-bn-recalibrate': { type: 'boolean', help: 'skip recomputing BatchNorm statistics before each evaluation' },
   json: { type: 'boolean', help: 'print a final line of JSON with the summary' },
+  profile: { type: 'boolean', help: 'profile one training step (per-kernel GPU table) instead of training' },
+  trace: { type: 'string', help: 'with --profile: also write a Chrome trace (Perfetto, chrome://tracing) to this file' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -58,6 +61,7 @@ export async function cmdTrain(argv: string[]): Promise<void> {
     bnRecalibrate: !flags['no-bn-recalibrate'],
   };
   if (resume && !flags.data) delete (o as { data?: string }).data;
+  if (flags.profile || flags.trace) return cmdProfileStep(o, Boolean(flags.profile), flags.trace as string | undefined);
   const progress = new Progress();
   let stop = false;
   const onSigint = () => {
