@@ -9,11 +9,14 @@ import { getDevice } from '../device/device.js';
 import { MobilegradError } from '../device/errors.js';
 import { mobilenetV3Small, type MobileNetV3Small } from '../models/mobilenet-v3.js';
 import { AdamW } from '../optim/adam.js';
+import { tensor } from '../tensor/create.js';
+import { keep } from '../tensor/scope.js';
 import { globalRng, Rng, seed as seedGlobal } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { randomAugmentParams } from './augment-params.js';
 import { decodeCheckpoint, encodeCheckpoint, type RunPosition } from './checkpoint.js';
 import { evaluate, gatherImages, recalibrateBatchNorm, type EvalResult, type ImageSet } from './evaluate.js';
+import { backboneFrozen, setBackboneTrainable, trainerParamGroups, type FineTuneConfig } from './fine-tune.js';
 import { learningRateAt, type ScheduleOptions } from './schedule.js';
 import { StepRecorder } from './step-recorder.js';
 import { stepKey, trainStepOn, type StepBatch } from './train-step.js';
@@ -40,6 +43,10 @@ export interface LoopConfig {
   replay?: boolean;
   /** Prepare the next batch's bytes and augmentation while the GPU runs the current step (default true). */
   overlapData?: boolean;
+  /** Per-class loss weights (e.g. balanced for imbalanced data, class-weights.ts); none by default. */
+  classWeights?: number[];
+  /** Fine-tuning of pretrained weights: head-only epochs, lower backbone learning rate (fine-tune.ts). */
+  fineTune?: FineTuneConfig;
 }
 
 export interface StepInfo {
@@ -108,6 +115,10 @@ export class TrainingRun {
   trainSeconds = 0;
   /** Records the training step once and replays it (a pass-through when `cfg.replay` is off). */
   readonly recorder: StepRecorder;
+  /** Each optimizer group's learning rate as a fraction of the schedule's. */
+  readonly lrScales: number[];
+  /** The loss's class weights on the GPU, when the run uses them. */
+  readonly classWeights: Tensor | undefined;
   /** The batch a replayed step reads its per-step uploads from. */
   private readonly batch: StepBatch = { bytes: new Uint8Array(0), params: new Float32Array(0), labels: new Int32Array(0) };
 
@@ -117,14 +128,10 @@ export class TrainingRun {
     seedGlobal(mixSeed(cfg.seed, 0x600d));
     this.model = mobilenetV3Small({ numClasses: cfg.classes.length, bnMomentum: cfg.bnMomentum });
     // Weight decay on conv and linear weights only, as is usual (not on BatchNorm or biases).
-    const named = this.model.namedParameters();
-    this.optimizer = new AdamW(
-      [
-        { params: named.filter(([, p]) => p.shape.length >= 2).map(([, p]) => p), weightDecay: cfg.weightDecay },
-        { params: named.filter(([, p]) => p.shape.length < 2).map(([, p]) => p), weightDecay: 0 },
-      ],
-      { lr: cfg.lr },
-    );
+    const { groups, lrScales } = trainerParamGroups(this.model, cfg.weightDecay, cfg.fineTune);
+    this.optimizer = new AdamW(groups, { lr: cfg.lr });
+    this.lrScales = lrScales;
+    this.classWeights = cfg.classWeights ? keep(tensor(Float32Array.from(cfg.classWeights), [cfg.classWeights.length])) : undefined;
     this.stepsPerEpoch = Math.floor(trainIdx.length / this.batchSize);
     const totalSteps = this.stepsPerEpoch * cfg.epochs;
     this.schedule = { baseLr: cfg.lr, totalSteps, warmupSteps: Math.min(this.stepsPerEpoch, Math.ceil(totalSteps * 0.1)) };
@@ -139,10 +146,11 @@ export class TrainingRun {
   trainBatch(batch: StepBatch): [Tensor, Tensor] {
     const { cfg, model, optimizer } = this;
     const n = batch.labels.length;
-    if (!this.recorder.enabled) return trainStepOn(model, optimizer, batch, cfg.imageSize, cfg.labelSmoothing);
+    const weights = this.classWeights;
+    if (!this.recorder.enabled) return trainStepOn(model, optimizer, batch, cfg.imageSize, cfg.labelSmoothing, weights);
     Object.assign(this.batch, batch);
     const key = stepKey(model, n, cfg.imageSize, cfg.labelSmoothing);
-    const out = this.recorder.run(key, () => trainStepOn(model, optimizer, this.batch, cfg.imageSize, cfg.labelSmoothing));
+    const out = this.recorder.run(key, () => trainStepOn(model, optimizer, this.batch, cfg.imageSize, cfg.labelSmoothing, weights));
     return [out[0]!, out[1]!];
   }
 
@@ -170,6 +178,7 @@ export class TrainingRun {
       aug.setState(this.position.augRngState);
       globalRng().setState(this.position.globalRngState);
     }
+    setBackboneTrainable(model, !backboneFrozen(epoch, cfg.fineTune));
     model.train();
     const te = performance.now();
     let lossSum = 0;
@@ -195,7 +204,7 @@ export class TrainingRun {
       const b = cur.indices;
       const labels = cur.batch.labels;
       const lr = learningRateAt(this.position.globalStep, this.schedule);
-      optimizer.setLearningRate(lr);
+      optimizer.paramGroups.forEach((g, i) => (g.lr = lr * this.lrScales[i]!));
       const [lossT, logitsT] = this.trainBatch(cur.batch);
       // While the GPU runs this step, draw and gather the next batch (no GPU work: nothing waits on it).
       if (overlap && s + 1 < batches.length) next = prepare(s + 1);

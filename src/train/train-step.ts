@@ -31,9 +31,9 @@ function imageWords(bytes: Uint8Array): Uint8Array {
 
 /**
  * One optimisation step on `batch` (n = batch.labels.length images of `size` px); returns
- * [loss, logits] kept, not read back.
+ * [loss, logits] kept, not read back. `classWeights` [classes], when given, weights the loss.
  */
-export function trainStepOn(model: MobileNetV3Small, optimizer: Optimizer, batch: StepBatch, size: number, smoothing: number): [Tensor, Tensor] {
+export function trainStepOn(model: MobileNetV3Small, optimizer: Optimizer, batch: StepBatch, size: number, smoothing: number, classWeights?: Tensor): [Tensor, Tensor] {
   const n = batch.labels.length;
   return tidy(() => {
     // Per-step inputs first: their buffers are then untouched by anything earlier in the step,
@@ -43,7 +43,7 @@ export function trainStepOn(model: MobileNetV3Small, optimizer: Optimizer, batch
     const y = perStepTensor([n], 'i32', () => batch.labels);
     const x = augmentImages(img, crops, n, size, size);
     const logits = model.call(x);
-    const loss = softmaxCrossEntropy(logits, y, { labelSmoothing: smoothing });
+    const loss = softmaxCrossEntropy(logits, y, { labelSmoothing: smoothing, classWeights });
     void loss.backward();
     optimizer.step();
     optimizer.zeroGrad();
