@@ -35,7 +35,7 @@ export interface Prepared {
 export interface BenchCase {
   /** Unique, filterable name, e.g. `pw 28x28 24->88`. */
   name: string;
-  group: 'conv' | 'depthwise' | 'pointwise' | 'batchnorm' | 'activation' | 'pool' | 'se-scale' | 'residual' | 'se-linear' | 'linear' | 'loss';
+  group: 'conv' | 'depthwise' | 'pointwise' | 'batchnorm' | 'activation' | 'pool' | 'se-scale' | 'residual' | 'se-linear' | 'linear' | 'loss' | 'op';
   /** Shapes in words, for the table. */
   shape: string;
   /** Layers in one forward pass of the network with this shape. */
@@ -314,6 +314,25 @@ export function buildCases(shapes: BenchShapes, n: number): BenchCase[] {
         ], { flops: 4 * size, bytes: (size + n + 1) * F32 }, () => mg.ones([]));
       }),
     });
+  }
+
+  // Every op declared with mg.defineOp (built-in or a user's), at the shapes it declares for benchmarking.
+  // count 0: not part of the network totals.
+  for (const op of mg.declaredOps()) {
+    for (const b of op.spec.bench ?? []) {
+      const shape = Object.entries(b.inputs).map(([k, v]) => `${k}[${v.join(',')}]`).join(' ');
+      cases.push({
+        name: `op ${op.name} ${b.label ?? shape}`,
+        group: 'op',
+        shape: `${shape}${b.attrs ? ' ' + JSON.stringify(b.attrs) : ''}`,
+        count: 0,
+        flopNote: 'declared by the kernels (KernelSpec.cost)',
+        prepare: () => {
+          const p = mg.prepareOpBench(op, b);
+          return { passes: p.passes.map((x) => ({ pass: x.pass, records: x.records, flops: x.flops, bytes: x.bytes })), dispose: p.dispose };
+        },
+      });
+    }
   }
   return cases;
 }

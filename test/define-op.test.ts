@@ -232,6 +232,22 @@ describe('defineOp', () => {
     [w, w.grad!, z, y, l1, l2].forEach((t) => t.release());
   });
 
+  it('has a place in the benchmark: forward and backward timed, costs from the kernels', async () => {
+    const rows = await mg.benchmarkOp(mg.activationOp, [{ inputs: { x: [4, 9, 9, 5] }, attrs: { kind: 2 } }], { reps: 3 });
+    expect(rows.map((r) => r.pass)).toEqual(['fwd', 'bwd']);
+    expect(rows[0]!.kernels).toEqual(['activation.forward']);
+    expect(rows[1]!.kernels).toEqual(['activation.backward']);
+    expect(rows[0]!.flops).toBe(4 * 9 * 9 * 5);
+    expect(rows[1]!.bytes).toBe(3 * 4 * 4 * 9 * 9 * 5);
+    for (const r of rows) expect(r.ms).toBeGreaterThan(0);
+    // A user op without declared costs, at its own shapes; and a plain function.
+    const mine = await mg.benchmarkOp(swish, [[[64, 33]]], { reps: 3 });
+    expect(mine.map((r) => [r.pass, r.flops, r.dispatches])).toEqual([['fwd', null, 1], ['bwd', null, 1]]);
+    const fn = await mg.benchmarkOp((x: mg.Tensor) => mg.hswish(mg.mul(x, 2)), [[[10, 3]]], { name: 'composite', reps: 3 });
+    expect(fn[0]!.name).toBe('composite');
+    expect(fn[0]!.kernels).toEqual(['affine', 'activation.forward']);
+  });
+
   // Last: it opens a second device.
   it('a tensor from another GPU device is refused by ops and by runKernel', async () => {
     const old = mg.tensor([1, 2, 3], [3]);
