@@ -1,261 +1,284 @@
-// Batch normalisation over channels-last tensors, viewed as [M, C] (M = N*H*W rows, C channels;
-// element (m, c) at m*C + c), with an optional activation fused after the affine map.
-// Per-channel statistics take two stages so long channels are summed in parallel:
-//   stage 1 (one thread per (split s, channel c)) reduces rows [s*chunk, (s+1)*chunk) into part[S, 2, C];
-//   stage 2 (one workgroup per channel) combines the S partials with a tree in workgroup memory.
+// Batch normalisation over channels-last tensors, viewed as [M, C] (M = N*H*W rows, C channels),
+// with an optional activation fused after the affine map.
+//
+// Compiled twice (kernels/batchnorm.ts puts the line first): `alias V = vec4f;` when C % 4 == 0,
+// so one element of every array below is 4 adjacent channels, and `alias V = f32;` otherwise.
+// Uniform `cv` is the row length in V elements (C/4 or C). On lavapipe each loaded component
+// costs ~15 FMAs and integer division is scalarised, so every pass below gives each thread one
+// channel group and a run of rows: the per-channel values are loaded once per thread, the row
+// loop steps by cv (no division), and the only division is the thread's own split, once.
+//
+// Statistics take two stages: stage 1 (thread = split s x channel group g) reduces rows
+// [s*chunk, (s+1)*chunk) into part[S, 2, C]; stage 2 (thread = channel group) merges the S
+// partials serially (S is at most a few hundred; no workgroup barriers).
 // Channel statistics `stats` are [2, C]: mean in row 0, 1/sqrt(var + eps) in row 1.
-// Activation kinds follow kernels/activation.ts (0 ReLU, 1 ReLU6, 2 h-swish, 3 h-sigmoid, 4 identity).
-// Grids are 2-D (gridFor in src/kernel/define-kernel.ts); linear ids are rebuilt from workgroup ids.
+// KIND is the activation (kernels/activation.ts: 0 ReLU, 1 ReLU6, 2 h-swish, 3 h-sigmoid,
+// 4 identity), an override constant so the switch folds away.
+// Grids are 2-D (grid1d in src/kernel/define-kernel.ts); linear ids are rebuilt from workgroup ids.
 
-// Same definitions as shaders/activation.wgsl (WGSL has no include): derivative at kinks is the
-// right-hand value, as PyTorch.
-fn act(v: f32, kind: u32) -> f32 {
-  switch kind {
-    case 0u: { return max(v, 0.0); }
-    case 1u: { return clamp(v, 0.0, 6.0); }
-    case 2u: { return v * clamp(v + 3.0, 0.0, 6.0) / 6.0; }
-    case 3u: { return clamp(v + 3.0, 0.0, 6.0) / 6.0; }
+override KIND: u32 = 4u;
+override TRAINING: bool = true;
+
+// Same definitions as shaders/activation.wgsl, per component; derivative at kinks as there.
+fn act(v: V) -> V {
+  switch KIND {
+    case 0u: { return max(v, V(0.0)); }
+    case 1u: { return clamp(v, V(0.0), V(6.0)); }
+    case 2u: { return v * clamp(v + 3.0, V(0.0), V(6.0)) / 6.0; }
+    case 3u: { return clamp(v + 3.0, V(0.0), V(6.0)) / 6.0; }
     default: { return v; }
   }
 }
 
-fn dact(v: f32, kind: u32) -> f32 {
-  switch kind {
-    case 0u: { return select(0.0, 1.0, v > 0.0); }
-    case 1u: { return select(0.0, 1.0, v > 0.0 && v < 6.0); }
-    case 2u: {
-      if (v < -3.0) { return 0.0; }
-      if (v > 3.0) { return 1.0; }
-      return (2.0 * v + 3.0) / 6.0;
-    }
-    case 3u: { return select(0.0, 1.0 / 6.0, v > -3.0 && v < 3.0); }
-    default: { return 1.0; }
-  }
-}
-
-const WG_FINAL: u32 = 128u;
-var<workgroup> tree_a: array<f32, 128>;
-var<workgroup> tree_b: array<f32, 128>;
-
-// Sums tree_a (and tree_b) over the workgroup into element 0. Called in uniform control flow.
-fn tree_reduce(lid: u32) {
-  for (var width = WG_FINAL / 2u; width > 0u; width = width / 2u) {
-    if (lid < width) {
-      tree_a[lid] += tree_a[lid + width];
-      tree_b[lid] += tree_b[lid + width];
-    }
-    workgroupBarrier();
+fn dact(v: V) -> V {
+  switch KIND {
+    case 0u: { return select(V(0.0), V(1.0), v > V(0.0)); }
+    case 1u: { return select(V(0.0), V(1.0), (v > V(0.0)) & (v < V(6.0))); }
+    case 2u: { return select(select((2.0 * v + 3.0) / 6.0, V(1.0), v > V(3.0)), V(0.0), v < V(-3.0)); }
+    case 3u: { return select(V(0.0), V(1.0 / 6.0), (v > V(-3.0)) & (v < V(3.0))); }
+    default: { return V(1.0); }
   }
 }
 
 // ---- forward statistics, stage 1 ----------------------------------------------------------
 // part[s, 0, c] = mean of the chunk, part[s, 1, c] = its centred sum of squares. Sums are shifted
 // by the chunk's first value, which keeps them small when |mean| >> std (no cancellation).
-struct PartParams { m: u32, c: u32, splits: u32, chunk: u32 }
-@group(0) @binding(0) var<storage, read> sx: array<f32>;
-@group(0) @binding(1) var<storage, read_write> spart: array<f32>;
+struct PartParams { m: u32, cv: u32, splits: u32, chunk: u32 }
+@group(0) @binding(0) var<storage, read> sx: array<V>;
+@group(0) @binding(1) var<storage, read_write> spart: array<V>;
 @group(0) @binding(2) var<uniform> sp: PartParams;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn stats_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (t >= sp.splits * sp.c) { return; }
-  let ch = t % sp.c;
-  let s = t / sp.c;
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= sp.splits * sp.cv) { return; }
+  let s = t / sp.cv;
+  let g = t - s * sp.cv;
   let m0 = s * sp.chunk;
   let m1 = min(sp.m, m0 + sp.chunk);
-  let shift = sx[m0 * sp.c + ch];
-  var s1 = 0.0;
-  var s2 = 0.0;
-  var k = m0 * sp.c + ch;
-  for (var row = m0; row < m1; row++) {
-    let d = sx[k] - shift;
-    s1 += d;
-    s2 += d * d;
-    k += sp.c;
+  let shift = sx[m0 * sp.cv + g];
+  // Four interleaved rows per step: independent accumulators, and each sums a quarter of the
+  // chunk (float32 rounding grows with the length of a running sum).
+  var s1 = array<V, 4>(V(0.0), V(0.0), V(0.0), V(0.0));
+  var s2 = array<V, 4>(V(0.0), V(0.0), V(0.0), V(0.0));
+  let cv = sp.cv;
+  var k = m0 * cv + g;
+  let end = m1 * cv;
+  for (; k + 3u * cv < end; k += 4u * cv) {
+    let d0 = sx[k] - shift;
+    let d1 = sx[k + cv] - shift;
+    let d2 = sx[k + 2u * cv] - shift;
+    let d3 = sx[k + 3u * cv] - shift;
+    s1[0] += d0;
+    s1[1] += d1;
+    s1[2] += d2;
+    s1[3] += d3;
+    s2[0] = fma(d0, d0, s2[0]);
+    s2[1] = fma(d1, d1, s2[1]);
+    s2[2] = fma(d2, d2, s2[2]);
+    s2[3] = fma(d3, d3, s2[3]);
   }
+  for (var q = 0u; k < end; k += cv) {
+    let d = sx[k] - shift;
+    s1[q] += d;
+    s2[q] = fma(d, d, s2[q]);
+    q++;
+  }
+  let t1 = (s1[0] + s1[1]) + (s1[2] + s1[3]);
+  let t2 = (s2[0] + s2[1]) + (s2[2] + s2[3]);
   let cnt = f32(m1 - m0);
-  spart[(s * 2u) * sp.c + ch] = shift + s1 / cnt;
-  spart[(s * 2u + 1u) * sp.c + ch] = max(s2 - s1 * s1 / cnt, 0.0);
+  spart[(s * 2u) * sp.cv + g] = shift + t1 / cnt;
+  spart[(s * 2u + 1u) * sp.cv + g] = max(t2 - t1 * t1 / cnt, V(0.0));
 }
 
 // ---- forward statistics, stage 2 (training) ---------------------------------------------
-// Two passes over the partials (mean first, then the centred sum of squares with Chan's term
-// n_s * (mean_s - mean)^2), then the running statistics are updated in place:
+// Merges the partials (two passes; a running Chan merge, one pass, drifted measurably in the
+// parity test), then updates the running statistics in place:
 // running = (1 - momentum) * running + momentum * batch, with the unbiased variance.
-struct FinalParams { m: u32, c: u32, splits: u32, chunk: u32, eps: f32, momentum: f32 }
-@group(0) @binding(0) var<storage, read> fpart: array<f32>;
-@group(0) @binding(1) var<storage, read_write> fstats: array<f32>;
-@group(0) @binding(2) var<storage, read_write> run_mean: array<f32>;
-@group(0) @binding(3) var<storage, read_write> run_var: array<f32>;
+struct FinalParams { m: u32, cv: u32, splits: u32, chunk: u32, eps: f32, momentum: f32 }
+@group(0) @binding(0) var<storage, read> fpart: array<V>;
+@group(0) @binding(1) var<storage, read_write> fstats: array<V>;
+@group(0) @binding(2) var<storage, read_write> run_mean: array<V>;
+@group(0) @binding(3) var<storage, read_write> run_var: array<V>;
 @group(0) @binding(4) var<uniform> fp: FinalParams;
 
-@compute @workgroup_size(128)
+@compute @workgroup_size(64)
 fn stats_final(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  // workgroup_id is uniform, so this test leaves the barriers below in uniform control flow.
-  let ch = wid.y * nwg.x + wid.x;
-  let live = ch < fp.c;
-  var acc = 0.0;
-  if (live) {
-    for (var s = lid; s < fp.splits; s += WG_FINAL) {
-      let cnt = f32(min(fp.chunk, fp.m - s * fp.chunk));
-      acc += cnt * fpart[(s * 2u) * fp.c + ch];
-    }
+  let g = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (g >= fp.cv) { return; }
+  // The mean, then the centred sum of squares with Chan's term n_s * (mean_s - mean)^2.
+  var sum = V(0.0);
+  for (var s = 0u; s < fp.splits; s++) {
+    sum += f32(min(fp.chunk, fp.m - s * fp.chunk)) * fpart[(s * 2u) * fp.cv + g];
   }
-  tree_a[lid] = acc;
-  tree_b[lid] = 0.0;
-  workgroupBarrier();
-  tree_reduce(lid);
-  let mean = tree_a[0] / f32(fp.m);
-  workgroupBarrier();
-  var acc2 = 0.0;
-  if (live) {
-    for (var s = lid; s < fp.splits; s += WG_FINAL) {
-      let cnt = f32(min(fp.chunk, fp.m - s * fp.chunk));
-      let dm = fpart[(s * 2u) * fp.c + ch] - mean;
-      acc2 += fpart[(s * 2u + 1u) * fp.c + ch] + cnt * dm * dm;
-    }
+  let mean = sum / f32(fp.m);
+  var m2 = V(0.0);
+  for (var s = 0u; s < fp.splits; s++) {
+    let dm = fpart[(s * 2u) * fp.cv + g] - mean;
+    m2 += fpart[(s * 2u + 1u) * fp.cv + g] + f32(min(fp.chunk, fp.m - s * fp.chunk)) * dm * dm;
   }
-  tree_a[lid] = acc2;
-  workgroupBarrier();
-  tree_reduce(lid);
-  if (live && lid == 0u) {
-    let m2 = tree_a[0];
-    let biased = m2 / f32(fp.m);
-    fstats[ch] = mean;
-    fstats[fp.c + ch] = 1.0 / sqrt(biased + fp.eps);
-    let unbiased = m2 / f32(fp.m - 1u);
-    run_mean[ch] = (1.0 - fp.momentum) * run_mean[ch] + fp.momentum * mean;
-    run_var[ch] = (1.0 - fp.momentum) * run_var[ch] + fp.momentum * unbiased;
-  }
+  fstats[g] = mean;
+  fstats[fp.cv + g] = 1.0 / sqrt(m2 / f32(fp.m) + fp.eps);
+  let unbiased = m2 / f32(fp.m - 1u);
+  run_mean[g] = (1.0 - fp.momentum) * run_mean[g] + fp.momentum * mean;
+  run_var[g] = (1.0 - fp.momentum) * run_var[g] + fp.momentum * unbiased;
 }
 
 // ---- evaluation statistics: from the running mean and variance ----------------------------
-struct EvalParams { c: u32, eps: f32 }
-@group(0) @binding(0) var<storage, read> rm_in: array<f32>;
-@group(0) @binding(1) var<storage, read> rv_in: array<f32>;
-@group(0) @binding(2) var<storage, read_write> estats: array<f32>;
+struct EvalParams { cv: u32, eps: f32 }
+@group(0) @binding(0) var<storage, read> rm_in: array<V>;
+@group(0) @binding(1) var<storage, read> rv_in: array<V>;
+@group(0) @binding(2) var<storage, read_write> estats: array<V>;
 @group(0) @binding(3) var<uniform> ep: EvalParams;
 
 @compute @workgroup_size(64)
 fn eval_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let ch = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (ch >= ep.c) { return; }
-  estats[ch] = rm_in[ch];
-  estats[ep.c + ch] = 1.0 / sqrt(rv_in[ch] + ep.eps);
+  let g = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (g >= ep.cv) { return; }
+  estats[g] = rm_in[g];
+  estats[ep.cv + g] = 1.0 / sqrt(rv_in[g] + ep.eps);
 }
 
 // ---- normalise: y = act((x - mean) * invstd * gamma + beta) --------------------------------
-struct ApplyParams { n: u32, c: u32, kind: u32 }
-@group(0) @binding(0) var<storage, read> ax: array<f32>;
-@group(0) @binding(1) var<storage, read> astats: array<f32>;
-@group(0) @binding(2) var<storage, read> agamma: array<f32>;
-@group(0) @binding(3) var<storage, read> abeta: array<f32>;
-@group(0) @binding(4) var<storage, read_write> ay: array<f32>;
+// Thread = rows [b*rows, (b+1)*rows) x channel group g.
+struct ApplyParams { m: u32, cv: u32, rows: u32, blocks: u32 }
+@group(0) @binding(0) var<storage, read> ax: array<V>;
+@group(0) @binding(1) var<storage, read> astats: array<V>;
+@group(0) @binding(2) var<storage, read> agamma: array<V>;
+@group(0) @binding(3) var<storage, read> abeta: array<V>;
+@group(0) @binding(4) var<storage, read_write> ay: array<V>;
 @group(0) @binding(5) var<uniform> apar: ApplyParams;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (i >= apar.n) { return; }
-  let ch = i % apar.c;
-  let xhat = (ax[i] - astats[ch]) * astats[apar.c + ch];
-  ay[i] = act(xhat * agamma[ch] + abeta[ch], apar.kind);
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= apar.blocks * apar.cv) { return; }
+  let b = t / apar.cv;
+  let g = t - b * apar.cv;
+  let mean = astats[g];
+  let invstd = astats[apar.cv + g];
+  let gm = agamma[g];
+  let bt = abeta[g];
+  let m0 = b * apar.rows;
+  var k = m0 * apar.cv + g;
+  let end = min(apar.m, m0 + apar.rows) * apar.cv;
+  for (; k < end; k += apar.cv) {
+    ay[k] = act(fma((ax[k] - mean) * invstd, gm, bt));
+  }
 }
 
 // ---- backward, stage 1: per-split sums of dz and dz * xhat ---------------------------------
 // dz = dy * act'(z) with z = xhat * gamma + beta recomputed (dz = dy without an activation).
 // bpart[s, 0, c] = sum dz, bpart[s, 1, c] = sum dz * xhat.
-struct BPartParams { m: u32, c: u32, splits: u32, chunk: u32, kind: u32 }
-@group(0) @binding(0) var<storage, read> bx: array<f32>;
-@group(0) @binding(1) var<storage, read> bdy: array<f32>;
-@group(0) @binding(2) var<storage, read> bstats: array<f32>;
-@group(0) @binding(3) var<storage, read> bgamma: array<f32>;
-@group(0) @binding(4) var<storage, read> bbeta: array<f32>;
-@group(0) @binding(5) var<storage, read_write> bpart: array<f32>;
+struct BPartParams { m: u32, cv: u32, splits: u32, chunk: u32 }
+@group(0) @binding(0) var<storage, read> bx: array<V>;
+@group(0) @binding(1) var<storage, read> bdy: array<V>;
+@group(0) @binding(2) var<storage, read> bstats: array<V>;
+@group(0) @binding(3) var<storage, read> bgamma: array<V>;
+@group(0) @binding(4) var<storage, read> bbeta: array<V>;
+@group(0) @binding(5) var<storage, read_write> bpart: array<V>;
 @group(0) @binding(6) var<uniform> bp: BPartParams;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn backward_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (t >= bp.splits * bp.c) { return; }
-  let ch = t % bp.c;
-  let s = t / bp.c;
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= bp.splits * bp.cv) { return; }
+  let s = t / bp.cv;
+  let g = t - s * bp.cv;
   let m0 = s * bp.chunk;
-  let m1 = min(bp.m, m0 + bp.chunk);
-  let mean = bstats[ch];
-  let invstd = bstats[bp.c + ch];
-  let g = bgamma[ch];
-  let bt = bbeta[ch];
-  var sdz = 0.0;
-  var sdzx = 0.0;
-  var k = m0 * bp.c + ch;
-  for (var row = m0; row < m1; row++) {
-    let xhat = (bx[k] - mean) * invstd;
-    let dz = bdy[k] * dact(xhat * g + bt, bp.kind);
-    sdz += dz;
-    sdzx += dz * xhat;
-    k += bp.c;
+  let mean = bstats[g];
+  let invstd = bstats[bp.cv + g];
+  let gm = bgamma[g];
+  let bt = bbeta[g];
+  // Four interleaved rows per step, as stats_partial.
+  var sdz = array<V, 4>(V(0.0), V(0.0), V(0.0), V(0.0));
+  var sdzx = array<V, 4>(V(0.0), V(0.0), V(0.0), V(0.0));
+  let cv = bp.cv;
+  var k = m0 * cv + g;
+  let end = min(bp.m, m0 + bp.chunk) * cv;
+  for (; k + 3u * cv < end; k += 4u * cv) {
+    for (var q = 0u; q < 4u; q++) {
+      let i = k + q * cv;
+      let xhat = (bx[i] - mean) * invstd;
+      let dz = bdy[i] * dact(fma(xhat, gm, bt));
+      sdz[q] += dz;
+      sdzx[q] = fma(dz, xhat, sdzx[q]);
+    }
   }
-  bpart[(s * 2u) * bp.c + ch] = sdz;
-  bpart[(s * 2u + 1u) * bp.c + ch] = sdzx;
+  for (var q = 0u; k < end; k += cv) {
+    let xhat = (bx[k] - mean) * invstd;
+    let dz = bdy[k] * dact(fma(xhat, gm, bt));
+    sdz[q] += dz;
+    sdzx[q] = fma(dz, xhat, sdzx[q]);
+    q++;
+  }
+  bpart[(s * 2u) * bp.cv + g] = (sdz[0] + sdz[1]) + (sdz[2] + sdz[3]);
+  bpart[(s * 2u + 1u) * bp.cv + g] = (sdzx[0] + sdzx[1]) + (sdzx[2] + sdzx[3]);
 }
 
 // ---- backward, stage 2: dbeta = sum dz, dgamma = sum dz * xhat ------------------------------
-struct BFinalParams { c: u32, splits: u32 }
-@group(0) @binding(0) var<storage, read> qpart: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dbeta: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dgamma: array<f32>;
+struct BFinalParams { cv: u32, splits: u32 }
+@group(0) @binding(0) var<storage, read> qpart: array<V>;
+@group(0) @binding(1) var<storage, read_write> dbeta: array<V>;
+@group(0) @binding(2) var<storage, read_write> dgamma: array<V>;
 @group(0) @binding(3) var<uniform> qp: BFinalParams;
 
-@compute @workgroup_size(128)
+@compute @workgroup_size(64)
 fn backward_final(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let ch = wid.y * nwg.x + wid.x;
-  let live = ch < qp.c;
-  var acc_a = 0.0;
-  var acc_b = 0.0;
-  if (live) {
-    for (var s = lid; s < qp.splits; s += WG_FINAL) {
-      acc_a += qpart[(s * 2u) * qp.c + ch];
-      acc_b += qpart[(s * 2u + 1u) * qp.c + ch];
-    }
+  let g = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (g >= qp.cv) { return; }
+  var acc_a = V(0.0);
+  var acc_b = V(0.0);
+  for (var s = 0u; s < qp.splits; s++) {
+    acc_a += qpart[(s * 2u) * qp.cv + g];
+    acc_b += qpart[(s * 2u + 1u) * qp.cv + g];
   }
-  tree_a[lid] = acc_a;
-  tree_b[lid] = acc_b;
-  workgroupBarrier();
-  tree_reduce(lid);
-  if (live && lid == 0u) {
-    dbeta[ch] = tree_a[0];
-    dgamma[ch] = tree_b[0];
-  }
+  dbeta[g] = acc_a;
+  dgamma[g] = acc_b;
 }
 
 // ---- backward, input gradient ---------------------------------------------------------------
-// training: dx = gamma * invstd * (dz - (sum dz + xhat * sum dz*xhat) / M)  (batch statistics)
-// eval:     dx = gamma * invstd * dz                                        (constant statistics)
-// In eval mode the sums are not read (dsum_b / dsum_g may be any buffer of C elements).
-struct DxParams { n: u32, c: u32, m: u32, kind: u32, training: u32 }
-@group(0) @binding(0) var<storage, read> dx_x: array<f32>;
-@group(0) @binding(1) var<storage, read> dx_dy: array<f32>;
-@group(0) @binding(2) var<storage, read> dx_stats: array<f32>;
-@group(0) @binding(3) var<storage, read> dx_gamma: array<f32>;
-@group(0) @binding(4) var<storage, read> dx_beta: array<f32>;
-@group(0) @binding(5) var<storage, read> dsum_b: array<f32>;
-@group(0) @binding(6) var<storage, read> dsum_g: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dx_out: array<f32>;
+// TRAINING: dx = gamma * invstd * (dz - (sum dz + xhat * sum dz*xhat) / M)  (batch statistics)
+// else:     dx = gamma * invstd * dz                                        (constant statistics)
+// Without TRAINING the sums are not read (dsum_b / dsum_g may be any buffer of C elements).
+// Thread = rows [b*rows, (b+1)*rows) x channel group g.
+struct DxParams { m: u32, cv: u32, rows: u32, blocks: u32 }
+@group(0) @binding(0) var<storage, read> dx_x: array<V>;
+@group(0) @binding(1) var<storage, read> dx_dy: array<V>;
+@group(0) @binding(2) var<storage, read> dx_stats: array<V>;
+@group(0) @binding(3) var<storage, read> dx_gamma: array<V>;
+@group(0) @binding(4) var<storage, read> dx_beta: array<V>;
+@group(0) @binding(5) var<storage, read> dsum_b: array<V>;
+@group(0) @binding(6) var<storage, read> dsum_g: array<V>;
+@group(0) @binding(7) var<storage, read_write> dx_out: array<V>;
 @group(0) @binding(8) var<uniform> dxp: DxParams;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn backward_dx(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (i >= dxp.n) { return; }
-  let ch = i % dxp.c;
-  let invstd = dx_stats[dxp.c + ch];
-  let xhat = (dx_x[i] - dx_stats[ch]) * invstd;
-  let g = dx_gamma[ch];
-  var dz = dx_dy[i] * dact(xhat * g + dx_beta[ch], dxp.kind);
-  if (dxp.training != 0u) {
-    dz -= (dsum_b[ch] + xhat * dsum_g[ch]) / f32(dxp.m);
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= dxp.blocks * dxp.cv) { return; }
+  let b = t / dxp.cv;
+  let g = t - b * dxp.cv;
+  let mean = dx_stats[g];
+  let invstd = dx_stats[dxp.cv + g];
+  let gm = dx_gamma[g];
+  let bt = dx_beta[g];
+  let k_out = gm * invstd;
+  var cb = V(0.0);
+  var cg = V(0.0);
+  if (TRAINING) {
+    cb = dsum_b[g] / f32(dxp.m);
+    cg = dsum_g[g] / f32(dxp.m);
   }
-  dx_out[i] = g * invstd * dz;
+  let m0 = b * dxp.rows;
+  var k = m0 * dxp.cv + g;
+  let end = min(dxp.m, m0 + dxp.rows) * dxp.cv;
+  for (; k < end; k += dxp.cv) {
+    let xhat = (dx_x[k] - mean) * invstd;
+    var dz = dx_dy[k] * dact(fma(xhat, gm, bt));
+    if (TRAINING) {
+      dz -= fma(xhat, cg, cb);
+    }
+    dx_out[k] = k_out * dz;
+  }
 }

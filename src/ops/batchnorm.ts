@@ -3,6 +3,7 @@ import { Activation, type ActivationName } from '../../kernels/activation.js';
 import {
   bnApply, bnBackwardDx, bnBackwardFinal, bnBackwardPartial, bnEvalStats, bnStatsFinal, bnStatsPartial,
 } from '../../kernels/batchnorm.js';
+import { pickWidth, type VecKernel } from '../../kernels/vec.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel, runKernel1 } from '../kernel/run-kernel.js';
@@ -25,11 +26,21 @@ export interface BatchNormOptions {
   activation?: ActivationName;
 }
 
-/** Rows per split for the two-stage channel reductions: enough threads to fill the device, chunks of 32+ rows. */
-function splitRows(m: number, c: number): { splits: number; chunk: number } {
-  const want = Math.max(1, Math.min(Math.ceil(m / 32), Math.ceil(16384 / c)));
+/**
+ * Rows per split for the two-stage channel reductions, for rows of `cv` elements: about 4096
+ * threads (one per split and channel group), chunks of at least 64 rows. The second stage merges
+ * the splits serially, so they stay few.
+ */
+function splitRows(m: number, cv: number): { splits: number; chunk: number } {
+  const want = Math.max(1, Math.min(Math.ceil(m / 64), Math.ceil(4096 / cv)));
   const chunk = Math.ceil(m / want);
   return { splits: Math.ceil(m / chunk), chunk };
+}
+
+/** Rows per thread for the elementwise passes (apply, dx): about 16384 threads, at least 4 rows each. */
+function rowBlocks(m: number, cv: number): { rows: number; blocks: number } {
+  const rows = Math.max(4, Math.ceil((m * cv) / 16384));
+  return { rows, blocks: Math.ceil(m / rows) };
 }
 
 function describe(t: Tensor): string {
@@ -61,18 +72,27 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, running: Runni
   const m = x.size / c;
   if (training && m < 2) throw new MobilegradError(`batchNorm: training needs more than one value per channel, x is ${describe(x)}`);
 
+  // vec4 kernels when whole rows are vec4-aligned; scalar ones otherwise (kernels/vec.ts).
+  const { kernel: kPart, w } = pickWidth(bnStatsPartial, c);
+  const cv = c / w;
+  const pick = (k: VecKernel) => (w === 4 ? k.v4 : k.v1);
+  const actConst = { KIND: kind };
+
   let stats: Tensor;
   if (training) {
-    const { splits, chunk } = splitRows(m, c);
-    const part = runKernel1(bnStatsPartial, { sx: x }, { shape: [splits, 2, c] }, { m, c, splits, chunk });
-    stats = runKernel1(bnStatsFinal, { fpart: part, run_mean: running.mean, run_var: running.var }, { shape: [2, c] }, {
-      m, c, splits, chunk, eps, momentum,
+    const { splits, chunk } = splitRows(m, cv);
+    const part = runKernel1(kPart, { sx: x }, { shape: [splits, 2, c] }, { m, cv, splits, chunk });
+    stats = runKernel1(pick(bnStatsFinal), { fpart: part, run_mean: running.mean, run_var: running.var }, { shape: [2, c] }, {
+      m, cv, splits, chunk, eps, momentum,
     });
     part.release();
   } else {
-    stats = runKernel1(bnEvalStats, { rm_in: running.mean, rv_in: running.var }, { shape: [2, c] }, { c, eps });
+    stats = runKernel1(pick(bnEvalStats), { rm_in: running.mean, rv_in: running.var }, { shape: [2, c] }, { cv, eps });
   }
-  const y = runKernel1(bnApply, { ax: x, astats: stats, agamma: gamma, abeta: beta }, { shape: x.shape }, { n: x.size, c, kind });
+  const blocks = rowBlocks(m, cv);
+  const y = runKernel1(pick(bnApply), { ax: x, astats: stats, agamma: gamma, abeta: beta }, { shape: x.shape }, { m, cv, ...blocks }, {
+    constants: actConst,
+  });
 
   attach(y, 'batchNorm', [x, gamma, beta], (g) => {
     // Training needs the sums for dx too; eval needs them only for gamma and beta.
@@ -80,22 +100,22 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, running: Runni
     let dbeta: Tensor | null = null;
     let dgamma: Tensor | null = null;
     if (training || wantAffine) {
-      const { splits, chunk } = splitRows(m, c);
-      const part = runKernel1(bnBackwardPartial, { bx: x, bdy: g, bstats: stats, bgamma: gamma, bbeta: beta }, { shape: [splits, 2, c] }, {
-        m, c, splits, chunk, kind,
-      });
-      const sums = runKernel(bnBackwardFinal, { qpart: part }, { dbeta: { shape: [c] }, dgamma: { shape: [c] } }, { c, splits });
+      const { splits, chunk } = splitRows(m, cv);
+      const part = runKernel1(pick(bnBackwardPartial), { bx: x, bdy: g, bstats: stats, bgamma: gamma, bbeta: beta }, { shape: [splits, 2, c] }, {
+        m, cv, splits, chunk,
+      }, { constants: actConst });
+      const sums = runKernel(pick(bnBackwardFinal), { qpart: part }, { dbeta: { shape: [c] }, dgamma: { shape: [c] } }, { cv, splits });
       part.release();
       dbeta = sums.dbeta!;
       dgamma = sums.dgamma!;
     }
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
-      dx = runKernel1(bnBackwardDx, {
+      dx = runKernel1(pick(bnBackwardDx), {
         dx_x: x, dx_dy: g, dx_stats: stats, dx_gamma: gamma, dx_beta: beta,
         // Unread in eval mode; any [>= C] buffer satisfies the binding.
         dsum_b: dbeta ?? stats, dsum_g: dgamma ?? stats,
-      }, { shape: x.shape }, { n: x.size, c, m, kind, training: training ? 1 : 0 });
+      }, { shape: x.shape }, { m, cv, ...blocks }, { constants: { ...actConst, TRAINING: training ? 1 : 0 } });
     }
     stats.release();
     if (!beta.requiresGrad) dbeta?.release();

@@ -160,6 +160,14 @@ export default cases('batchnorm', [
     { shape: [2, 3, 5, 7], seed: 5, act: 'relu' },
     { shape: [4, 61, 67, 5], seed: 6 }, // M = 16348: many splits in the two-stage reduction
     { shape: [2, 9, 11, 130], seed: 7, act: 'relu6' }, // more channels than a workgroup
+    // C % 4 == 0 takes the vec4 kernels (kernels/vec.ts): every activation, long and short M.
+    { shape: [2, 5, 7, 8], seed: 20, act: 'hswish' },
+    { shape: [3, 4, 4, 16], seed: 21, act: 'relu' },
+    { shape: [2, 3, 3, 12], seed: 22, act: 'hsigmoid' },
+    { shape: [1, 3, 5, 4], seed: 23, act: 'relu6' },
+    { shape: [5, 36], seed: 24 },
+    { shape: [4, 61, 67, 16], seed: 25, act: 'hswish' }, // many splits, rows not a multiple of the row block
+    { shape: [2, 7, 7, 296], seed: 26, act: 'hswish' }, // more channel groups than a workgroup
   ] as Setup[]).map((s): [string, () => Promise<void>] => [
     `[${s.shape}]${s.act ? ` + ${s.act}` : ''}: training and eval forward, running update, backward vs float64`,
     () => checkAgainstReference(s),
@@ -222,7 +230,7 @@ export default cases('batchnorm', [
     },
   ],
   [
-    'gradcheck: training and eval, [N,H,W,C] and [N,C], fused h-swish',
+    'gradcheck: training and eval, [N,H,W,C] and [N,C], fused h-swish, scalar and vec4 kernels',
     async () => {
       await gradcheckBN([1, 3, 5, 3], true, 70);
       await gradcheckBN([2, 2, 3, 7], true, 71);
@@ -230,6 +238,10 @@ export default cases('batchnorm', [
       await gradcheckBN([1, 3, 5, 3], false, 73);
       await gradcheckBN([6, 5], false, 74);
       await gradcheckBN([2, 3, 3, 3], true, 75, 'hswish');
+      // vec4 kernels
+      await gradcheckBN([2, 2, 3, 8], true, 76, 'hswish');
+      await gradcheckBN([6, 4], false, 77, 'relu');
+      await gradcheckBN([3, 2, 2, 4], true, 78);
     },
   ],
   [
