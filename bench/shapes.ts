@@ -4,7 +4,10 @@
  * Each distinct shape carries `count`, how many layers of one forward pass have it.
  */
 import type { ActivationName } from '../kernels/activation.js';
-import { describeMobileNetV3Small, resolveConfig, type LayerInfo } from '../src/models/mobilenet-v3-config.js';
+import { describeMobileNetV3Small, resolveConfig, type BlockActivation, type LayerInfo } from '../src/models/mobilenet-v3-config.js';
+
+/** The benchmark times built-in activations; a custom one (model surgery) counts as none. */
+const builtin = (a: BlockActivation): ActivationName => (typeof a === 'string' ? a : 'identity');
 
 export interface ConvShape {
   h: number; // input height = width
@@ -103,14 +106,14 @@ export function mobilenetShapes(imageSize = 224, numClasses = 1000): BenchShapes
         break;
       case 'depthwise':
         addDistinct(s.depthwise, { h, c: cin, k: l.kernel, stride: l.stride, ho }, (x) => x.h === h && x.c === cin && x.k === l.kernel && x.stride === l.stride);
-        norm(ho, cout, block!.activation);
+        norm(ho, cout, builtin(block!.activation));
         sawDepthwise.add(bi);
         break;
       case 'pointwise': {
         addDistinct(s.pointwise, { h, cin, cout }, (x) => x.h === h && x.cin === cin && x.cout === cout);
         // In a block: expansion (before the depthwise) uses the block's activation, projection none.
         // Outside (the last conv): h-swish.
-        const act: ActivationName = !block ? 'hswish' : sawDepthwise.has(bi) ? 'identity' : block.activation;
+        const act: ActivationName = !block ? 'hswish' : sawDepthwise.has(bi) ? 'identity' : builtin(block.activation);
         norm(ho, cout, act);
         if (block && sawDepthwise.has(bi) && block.stride === 1 && block.in === block.out) {
           addDistinct(s.residual, { h: ho, c: cout }, (x) => x.h === ho && x.c === cout);

@@ -3,6 +3,21 @@
  * The model, `mobilegrad info`, the parameter count and the multiply-add count all read this table.
  */
 import type { ActivationName } from '../../kernels/activation.js';
+import type { Module } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * A nonlinearity of your own for a block (an op declared with `mg.defineOp`, or any function of
+ * a tensor). Built-in names are fused into the BatchNorm kernel; a custom one runs after it.
+ */
+export interface CustomActivation {
+  /** Shown in tables and module names' descriptions. */
+  name: string;
+  apply: (x: Tensor) => Tensor;
+}
+
+/** A block's nonlinearity: a built-in name or your own. */
+export type BlockActivation = ActivationName | CustomActivation;
 
 /** One inverted-residual ("bneck") block. */
 export interface BlockConfig {
@@ -10,8 +25,14 @@ export interface BlockConfig {
   expanded: number;
   out: number;
   se: boolean;
-  activation: ActivationName;
+  activation: BlockActivation;
   stride: number;
+}
+
+/** A block after the width multiplier, with its input and squeeze channels. */
+export interface ResolvedBlockConfig extends BlockConfig {
+  in: number;
+  squeeze: number;
 }
 
 /** Paper / torchvision order: kernel, expanded, out, SE, nonlinearity, stride. */
@@ -50,6 +71,12 @@ export interface MobileNetV3Options {
   bnMomentum?: number;
   /** Per-block overrides: model surgery through the table. */
   blocks?: readonly BlockConfig[];
+  /**
+   * Builds block `index` (0-based over the bneck blocks) instead of the inverted residual: return
+   * a Module mapping [N, H, W, cfg.in] to [N, H / cfg.stride, W / cfg.stride, cfg.out], or
+   * undefined to keep the standard block. Its parameters are named `features.{index + 1}.*`.
+   */
+  blockFactory?: (cfg: ResolvedBlockConfig, index: number, bnMomentum: number) => Module | undefined;
 }
 
 /** The table after the width multiplier: channels as the network really has them. */
@@ -58,7 +85,7 @@ export function resolveConfig(o: MobileNetV3Options) {
   const adjust = (c: number) => makeDivisible(c * w, 8);
   const stem = adjust(STEM_CHANNELS);
   let inC = stem;
-  const blocks = (o.blocks ?? MOBILENET_V3_SMALL).map((b) => {
+  const blocks = (o.blocks ?? MOBILENET_V3_SMALL).map((b): ResolvedBlockConfig => {
     const r = { ...b, in: inC, expanded: adjust(b.expanded), out: adjust(b.out), squeeze: makeDivisible(Math.floor(adjust(b.expanded) / 4), 8) };
     inC = r.out;
     return r;

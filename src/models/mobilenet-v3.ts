@@ -2,7 +2,6 @@
  * MobileNetV3-Small built from its config table, with torchvision's module tree so that parameter
  * names equal torchvision's state_dict keys. Input NHWC [N, H, W, 3], output logits [N, classes].
  */
-import type { ActivationName } from '../../kernels/activation.js';
 import { globalAvgPool } from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { BatchNorm2d } from '../nn/batchnorm.js';
@@ -10,22 +9,33 @@ import { Conv2d } from '../nn/conv.js';
 import { Activation, Dropout, Linear, SqueezeExcitation } from '../nn/layers.js';
 import { Module, Sequential } from '../nn/module.js';
 import { add } from '../ops/elementwise.js';
-import { resolveConfig, type MobileNetV3Options } from './mobilenet-v3-config.js';
+import { resolveConfig, type BlockActivation, type CustomActivation, type MobileNetV3Options, type ResolvedBlockConfig } from './mobilenet-v3-config.js';
+
+/** A custom activation as a module (no parameters), so it sits where torchvision's activation does. */
+export class CustomActivationModule extends Module {
+  constructor(readonly activation: CustomActivation) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return this.activation.apply(x);
+  }
+}
 
 /** Conv + BatchNorm (+ activation): torchvision's Conv2dNormActivation, children "0" and "1". */
 export class ConvBNAct extends Module {
   readonly conv: Conv2d;
   readonly bn: BatchNorm2d;
-  readonly activation: Activation | null;
-  constructor(inC: number, outC: number, kernel: number, stride: number, groups: number, readonly act: ActivationName, bnMomentum: number) {
+  readonly activation: Module | null;
+  constructor(inC: number, outC: number, kernel: number, stride: number, groups: number, readonly act: BlockActivation, bnMomentum: number) {
     super();
     this.conv = this.addModule('0', new Conv2d(inC, outC, kernel, { stride, groups, padding: Math.floor(kernel / 2) }));
     this.bn = this.addModule('1', new BatchNorm2d(outC, { momentum: bnMomentum }));
-    this.activation = act === 'identity' ? null : this.addModule('2', new Activation(act));
+    this.activation = act === 'identity' ? null : this.addModule('2', typeof act === 'string' ? new Activation(act) : new CustomActivationModule(act));
   }
   forward(x: Tensor): Tensor {
-    // BatchNorm and the activation run as one fused kernel (forward and backward).
-    return this.bn.call(this.conv.call(x), this.act);
+    // A built-in activation runs fused with BatchNorm (one kernel, forward and backward).
+    if (typeof this.act === 'string') return this.bn.call(this.conv.call(x), this.act);
+    return this.activation!.call(this.bn.call(this.conv.call(x)));
   }
 }
 
@@ -33,7 +43,7 @@ export class ConvBNAct extends Module {
 export class InvertedResidual extends Module {
   readonly block: Sequential;
   readonly residual: boolean;
-  constructor(cfg: ReturnType<typeof resolveConfig>['blocks'][number], bnMomentum: number) {
+  constructor(cfg: ResolvedBlockConfig, bnMomentum: number) {
     super();
     const layers: Module[] = [];
     if (cfg.expanded !== cfg.in) layers.push(new ConvBNAct(cfg.in, cfg.expanded, 1, 1, 1, cfg.activation, bnMomentum));
@@ -54,7 +64,7 @@ export class MobileNetV3Small extends Module {
   readonly features: Sequential;
   readonly classifier: Sequential;
   readonly config: ReturnType<typeof resolveConfig>;
-  readonly options: Required<Omit<MobileNetV3Options, 'blocks'>> & Pick<MobileNetV3Options, 'blocks'>;
+  readonly options: Required<Omit<MobileNetV3Options, 'blocks' | 'blockFactory'>> & Pick<MobileNetV3Options, 'blocks' | 'blockFactory'>;
 
   constructor(options: MobileNetV3Options) {
     super();
@@ -62,7 +72,7 @@ export class MobileNetV3Small extends Module {
     const c = (this.config = resolveConfig(options));
     const m = this.options.bnMomentum;
     const feats: Module[] = [new ConvBNAct(3, c.stem, 3, 2, 1, 'hswish', m)];
-    for (const b of c.blocks) feats.push(new InvertedResidual(b, m));
+    c.blocks.forEach((b, i) => feats.push(options.blockFactory?.(b, i, m) ?? new InvertedResidual(b, m)));
     feats.push(new ConvBNAct(c.blocks[c.blocks.length - 1]!.out, c.lastConv, 1, 1, 1, 'hswish', m));
     this.features = this.addModule('features', new Sequential(feats));
     this.classifier = this.addModule(
