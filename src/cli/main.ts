@@ -9,6 +9,7 @@ import { cmdCheck } from './commands/check.js';
 import { cmdEval } from './commands/eval.js';
 import { cmdInfo } from './commands/info.js';
 import { cmdPredict } from './commands/predict.js';
+import { cmdQuantize } from './commands/quantize.js';
 import { cmdTrain } from './commands/train.js';
 
 /** Commands by name: add a command by adding a module and a row here. */
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary
   check: { run: cmdCheck, summary: 'check a dataset: counts, sizes, formats, unreadable files, imbalance, duplicates, leakage' },
   eval: { run: cmdEval, summary: 'accuracy, per-class accuracy and confusion matrix of a trained model' },
   predict: { run: cmdPredict, summary: 'top-5 classes of images' },
+  quantize: { run: cmdQuantize, summary: 'int8 model from a trained one: calibration, accuracy and per-layer SQNR, self-checked' },
   info: { run: cmdInfo, summary: 'the architecture table, parameters and multiply-adds' },
 };
 
@@ -36,8 +38,6 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     switch (command) {
-      case 'quantize':
-        throw new UsageError("'quantize' is not available yet: int8 quantization is planned (issue 6)");
       case undefined:
       case 'help':
       case '--help':

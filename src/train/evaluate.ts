@@ -1,6 +1,8 @@
 /** Evaluation: loss, accuracy, confusion matrix; and BatchNorm statistics recomputed from training data. */
 import { noGrad } from '../autograd/graph.js';
 import type { MobileNetV3Small } from '../models/mobilenet-v3.js';
+import { MobilegradError } from '../device/errors.js';
+import { Int8Model } from '../quant/int8-model.js';
 import { BatchNorm2d } from '../nn/batchnorm.js';
 import { identityParams, prepareBatch, uploadImages } from '../ops/augment.js';
 import { softmax } from '../ops/loss.js';
@@ -33,8 +35,11 @@ export function gatherImages(set: ImageSet, idx: readonly number[]): Uint8Array 
   return out;
 }
 
+/** A float model or an int8 one (`Int8Model`, from an int8 model folder). */
+export type Classifier = MobileNetV3Small | Int8Model;
+
 /** Runs the model without augmentation on `idx` and returns class probabilities [idx.length, classes]. */
-export async function predictProbabilities(model: MobileNetV3Small, set: ImageSet, idx: readonly number[], batchSize: number, inputSize = set.imageSize): Promise<Float32Array> {
+export async function predictProbabilities(model: Classifier, set: ImageSet, idx: readonly number[], batchSize: number, inputSize = set.imageSize): Promise<Float32Array> {
   const k = model.numClasses;
   const out = new Float32Array(idx.length * k);
   for (let s = 0; s < idx.length; s += batchSize) {
@@ -42,6 +47,11 @@ export async function predictProbabilities(model: MobileNetV3Small, set: ImageSe
     const probs: Tensor = tidy(() =>
       noGrad(() => {
         const img = uploadImages(gatherImages(set, b), b.length, set.imageSize);
+        // The int8 model quantizes pixels itself (normalisation folded into its input table).
+        if (model instanceof Int8Model) {
+          if (inputSize !== set.imageSize) throw new MobilegradError(`int8 model: images are ${set.imageSize} px, the model needs ${inputSize} px`);
+          return softmax(model.logitsFromPixels(img, b.length, set.imageSize));
+        }
         const x = prepareBatch(img, identityParams(b.length, set.imageSize), b.length, set.imageSize, inputSize);
         return softmax(model.call(x));
       }),
@@ -53,7 +63,7 @@ export async function predictProbabilities(model: MobileNetV3Small, set: ImageSe
 }
 
 /** Accuracy, mean cross-entropy and confusion matrix of the model (eval mode) on `idx`. */
-export async function evaluate(model: MobileNetV3Small, set: ImageSet, idx: readonly number[], batchSize: number): Promise<EvalResult> {
+export async function evaluate(model: Classifier, set: ImageSet, idx: readonly number[], batchSize: number): Promise<EvalResult> {
   const k = model.numClasses;
   const wasTraining = model.training;
   model.eval();

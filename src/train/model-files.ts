@@ -3,8 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MobilegradError } from '../device/errors.js';
 import type { MobileNetV3Small } from '../models/mobilenet-v3.js';
+import type { Int8Model } from '../quant/int8-model.js';
 import { writeFileAtomic } from '../report/write-file-atomic.js';
-import { decodeModel, encodeModel, MODEL_CONFIG, MODEL_WEIGHTS, parseModelConfig, type ModelConfig } from './model-format.js';
+import { decodeAnyModel, encodeModel, MODEL_CONFIG, MODEL_WEIGHTS, parseModelConfig, type ModelConfig } from './model-format.js';
 
 export { makeModelConfig, MODEL_CONFIG, MODEL_WEIGHTS, type ModelConfig } from './model-format.js';
 
@@ -16,8 +17,11 @@ export async function saveModel(dir: string, model: MobileNetV3Small, config: Mo
   return files.weights.byteLength + files.config.length;
 }
 
-/** Reads a model folder written by {@link saveModel} (the GPU must be initialised). */
-export async function loadModel(dir: string): Promise<{ model: MobileNetV3Small; config: ModelConfig }> {
+/**
+ * Reads a model folder written by {@link saveModel} or by `mobilegrad quantize` (the GPU must be
+ * initialised): a float MobileNetV3Small, or an Int8Model when config.json says `precision: "int8"`.
+ */
+export async function loadModel(dir: string): Promise<{ model: MobileNetV3Small | Int8Model; config: ModelConfig }> {
   let text: string;
   try {
     text = await readFile(join(dir, MODEL_CONFIG), 'utf8');
@@ -31,5 +35,5 @@ export async function loadModel(dir: string): Promise<{ model: MobileNetV3Small;
   } catch {
     throw new MobilegradError(`cannot read ${join(dir, MODEL_WEIGHTS)}: the model folder is incomplete`);
   }
-  return { model: decodeModel(bytes, config, join(dir, MODEL_WEIGHTS)), config };
+  return { model: decodeAnyModel(bytes, config, join(dir, MODEL_WEIGHTS)), config };
 }

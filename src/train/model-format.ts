@@ -9,6 +9,8 @@ import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
 import { MobileNetV3Small, mobilenetV3Small } from '../models/mobilenet-v3.js';
 import { exportPyTorchState, loadPyTorchState } from '../models/weights.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../ops/augment.js';
+import { decodeInt8Weights, type Int8Info } from '../quant/int8-format.js';
+import { Int8Model } from '../quant/int8-model.js';
 
 export const MODEL_WEIGHTS = 'model.safetensors';
 export const MODEL_CONFIG = 'config.json';
@@ -26,7 +28,10 @@ export interface ModelConfig {
   normalization: { mean: number[]; std: number[] };
   /** Weights are in PyTorch layout under torchvision's names. */
   layout: 'pytorch';
-  precision: 'f32';
+  /** 'int8': int8 weights, int32 biases and f32 scales; `quantization` says how to read them (docs/quantization.md). */
+  precision: 'f32' | 'int8';
+  /** int8 models: every activation's scale and zero point, and the arithmetic. */
+  quantization?: Int8Info;
   /** Free-form facts about how it was trained (epochs, accuracy...). */
   training?: Record<string, unknown>;
 }
@@ -76,4 +81,15 @@ export function decodeModel(weights: Uint8Array, config: ModelConfig, what = MOD
   }
   model.eval();
   return model;
+}
+
+/**
+ * Builds the model a config describes, float or int8 (the GPU must be initialised): a
+ * MobileNetV3Small for `precision: "f32"`, an {@link Int8Model} for `"int8"`.
+ */
+export function decodeAnyModel(weights: Uint8Array, config: ModelConfig, what = MODEL_WEIGHTS): MobileNetV3Small | Int8Model {
+  if (config.precision === 'int8') {
+    return new Int8Model(decodeInt8Weights(weights, config.quantization as Int8Info, { numClasses: config.numClasses, widthMultiplier: config.widthMultiplier }, what));
+  }
+  return decodeModel(weights, config, what);
 }
