@@ -539,8 +539,16 @@ $('stop').addEventListener('click', () => {
   send({ type: 'stop' });
 });
 $('download-model').addEventListener('click', () => send({ type: 'export-model' }));
-$<HTMLInputElement>('model-input').addEventListener('change', (e) => void loadModelFiles([...((e.target as HTMLInputElement).files ?? [])]));
-$<HTMLInputElement>('predict-input').addEventListener('change', (e) => predict([...((e.target as HTMLInputElement).files ?? [])]));
+// Inputs are cleared after use so that choosing the same files again still counts as a choice.
+$<HTMLInputElement>('model-input').addEventListener('change', (e) => {
+  const input = e.target as HTMLInputElement;
+  void loadModelFiles([...(input.files ?? [])]).finally(() => (input.value = ''));
+});
+$<HTMLInputElement>('predict-input').addEventListener('change', (e) => {
+  const input = e.target as HTMLInputElement;
+  predict([...(input.files ?? [])]);
+  input.value = '';
+});
 wireDrop($('predict-zone'), (dt) => {
   const files = [...dt.files];
   if (files.some((f) => f.name.endsWith('.safetensors'))) void loadModelFiles(files);

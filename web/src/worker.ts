@@ -156,6 +156,7 @@ async function trainLoop(r: mg.TrainingRun): Promise<void> {
     if (ctl() === 'stop' && !r.done) await checkpoint(r, elapsed(), false);
     await finish(r, elapsed());
   } catch (e) {
+    if (!(e instanceof mg.MobilegradError)) console.error(e); // a bug rather than bad input: keep the stack for the console
     const msg = e instanceof mg.DivergedError ? `${e.message}: try a lower learning rate (now ${s.lr}); the last epoch's checkpoint is kept` : e instanceof Error ? e.message : String(e);
     post({ type: 'error', context: 'training', message: msg });
   } finally {
@@ -327,6 +328,7 @@ async function handle(msg: ToWorker): Promise<void> {
 scope.onmessage = (e) => {
   const msg = e.data;
   handle(msg).catch((err: unknown) => {
+    if (!(err instanceof mg.MobilegradError)) console.error(err);
     post({ type: 'error', context: msg.type, message: err instanceof Error ? err.message : String(err) });
   });
 };
