@@ -5,6 +5,7 @@
 #   4. build (scripts/build.mjs: Node + browser bundles, .d.ts), counted as one test
 #   5. vitest (console reporter + JSON in test-results/vitest.json)
 #   6. the kernel cases in headless Chromium (test/browser/run.mjs, JSON in test-results/browser.json)
+#   7. the training page in headless Chromium (test/browser/page.mjs, JSON in test-results/page.json)
 # The last line is exactly "N passed, N failed"; the exit status is non-zero if anything failed
 # or vitest ran no tests.
 set -uo pipefail
@@ -77,6 +78,23 @@ if [ -f "$RESULTS/browser.json" ]; then
 else
   echo "the browser suite wrote no summary (exit $browser_rc)" >&2
   fail 1 "browser"
+fi
+
+stamp "training page (headless Chromium)"
+rm -f "$RESULTS/page.json"
+node test/browser/page.mjs --json "$RESULTS/page.json"
+page_rc=$?
+if [ -f "$RESULTS/page.json" ]; then
+  read -r p_passed p_failed < <(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(r.passed, r.failed);
+  ' "$RESULTS/page.json")
+  pass "$p_passed"
+  [ "$p_failed" -gt 0 ] && fail "$p_failed" "page"
+  if [ "$page_rc" -ne 0 ] && [ "$p_failed" -eq 0 ]; then fail 1 "page exit $page_rc"; fi
+else
+  echo "the page test wrote no summary (exit $page_rc)" >&2
+  fail 1 "page"
 fi
 
 stamp "done"
