@@ -30,7 +30,7 @@ function tmp(): string {
 }
 
 function metrics(dir: string): Record<string, number>[] {
-  return (JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as Record<string, number>[]).map(({ seconds, imagesPerSecond, ...rest }) => {
+  return (JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')).epochs as Record<string, number>[]).map(({ seconds, imagesPerSecond, ...rest }) => {
     void seconds;
     void imagesPerSecond;
     return rest;

@@ -29,9 +29,11 @@ export function heatColor(share: number): [number, number, number] {
  * 16 characters are cut with an ellipsis. The per-class recall is written right of each row and
  * the overall accuracy in the title.
  *
+ * With `normalized`, each cell shows its share of the row as a percentage instead of the count.
+ *
  * @throws RangeError when the matrix is not square or does not match `classNames`.
  */
-export function drawConfusionMatrix(matrix: readonly (readonly number[])[], classNames: readonly string[], title = 'Confusion matrix'): Buffer {
+export function drawConfusionMatrix(matrix: readonly (readonly number[])[], classNames: readonly string[], title = 'Confusion matrix', options: { normalized?: boolean } = {}): Buffer {
   const n = classNames.length;
   if (matrix.length !== n || matrix.some((row) => row.length !== n)) {
     throw new RangeError(`drawConfusionMatrix: expected a ${n}x${n} matrix for ${n} class names`);
@@ -48,7 +50,7 @@ export function drawConfusionMatrix(matrix: readonly (readonly number[])[], clas
     if (Number.isFinite(v)) { total += v; if (t === p) correct += v; }
   }
   const acc = total > 0 ? ` - accuracy ${((correct / total) * 100).toFixed(1)}% of ${total}` : '';
-  const subtitle = `rows: true class, columns: predicted class, colour: share of the row${acc}`;
+  const subtitle = `rows: true class, columns: predicted class, ${options.normalized ? 'cells' : 'colour'}: share of the row${acc}`;
   const width = Math.max(left + gridW + 8 + textWidth('100.0%') + 24, textWidth(subtitle) + 24, textWidth(title, 2) + 40);
   const height = top + gridW + 36;
   const c = new Canvas(width, height);
@@ -72,7 +74,7 @@ export function drawConfusionMatrix(matrix: readonly (readonly number[])[], clas
       const share = rowSum > 0 && Number.isFinite(v) ? v / rowSum : 0;
       const x = left + p * cell, y = top + t * cell;
       c.fillRect(x, y, cell, cell, heatColor(share));
-      const label = Number.isFinite(v) ? String(v) : '?';
+      const label = !Number.isFinite(v) ? '?' : options.normalized ? (rowSum > 0 ? `${Math.round(share * 100)}%` : '-') : String(v);
       if (textWidth(label) <= cell - 4) {
         const color: Color = v === 0 ? [190, 190, 190] : share > 0.5 ? [255, 255, 255] : INK;
         c.text(x + cell / 2, y + Math.floor((cell - 7) / 2), label, color, { align: 'center' });

@@ -2,6 +2,7 @@
  * The trainer's parameters: defaults, recommended ranges (a warning outside them) and impossible
  * values (refused with a UsageError, exit code 2).
  */
+import { RESIZE_MODES, type ResizeMode } from '../data/resize.js';
 import { UsageError } from '../data/usage-error.js';
 
 export interface TrainOptions {
@@ -33,6 +34,22 @@ export interface TrainOptions {
   bnRecalibrate: boolean;
   /** Decode cache folder (default next to the dataset); null turns it off. */
   cacheDir?: string | null;
+  /** How non-square images become square: crop the centre (default), squash, or pad. */
+  resize: ResizeMode;
+  /** Stop once this many epochs in a row have not beaten the best validation accuracy (0: never). */
+  patience: number;
+  /** 'auto': balanced class weights in the loss, for imbalanced data. */
+  classWeights: 'none' | 'auto';
+  /** Run the learning-rate range test first and train at its suggestion (`--lr auto`). */
+  lrAuto: boolean;
+  /** With `pretrained`: train the head only, the backbone stays frozen. */
+  freezeBackbone: boolean;
+  /** With `pretrained`: head-only epochs before the whole network trains (default a tenth of the epochs, at least 1). */
+  headEpochs?: number;
+  /** With `pretrained`: the backbone's learning rate as a fraction of the head's once unfrozen. */
+  backboneLrScale: number;
+  /** Check the data (imbalance, duplicates, leakage) at the start and warn. */
+  checkData: boolean;
 }
 
 export const DEFAULTS: Omit<TrainOptions, 'data'> = {
@@ -50,6 +67,13 @@ export const DEFAULTS: Omit<TrainOptions, 'data'> = {
   weightDecay: 0.01,
   bnMomentum: 0.01,
   bnRecalibrate: true,
+  resize: 'crop',
+  patience: 0,
+  classWeights: 'none',
+  lrAuto: false,
+  freezeBackbone: false,
+  backboneLrScale: 0.1,
+  checkData: true,
 };
 
 /** Recommended ranges from the product brief. */
@@ -73,6 +97,16 @@ export function checkOptions(o: TrainOptions): string[] {
   if (!(o.weightDecay >= 0)) throw new UsageError(`--weight-decay must be zero or positive, got ${o.weightDecay}`);
   if (!(o.bnMomentum > 0 && o.bnMomentum <= 1)) throw new UsageError(`--bn-momentum must be in (0, 1], got ${o.bnMomentum}`);
   if (o.imageSize < 32) throw new UsageError(`--image-size ${o.imageSize} is too small for MobileNetV3 (it downsamples 32x): use 32 or more`);
+  if (!RESIZE_MODES.includes(o.resize)) throw new UsageError(`--resize must be one of ${RESIZE_MODES.join(', ')}, got '${o.resize}'`);
+  if (!(Number.isInteger(o.patience) && o.patience >= 0)) throw new UsageError(`--patience must be a whole number of epochs (0 turns early stopping off), got ${o.patience}: for example --patience 5`);
+  if (o.classWeights !== 'none' && o.classWeights !== 'auto') throw new UsageError(`--class-weights must be 'auto' or 'none', got '${o.classWeights}'`);
+  if (!(o.backboneLrScale > 0 && o.backboneLrScale <= 1)) throw new UsageError(`--backbone-lr-scale must be in (0, 1], got ${o.backboneLrScale}: for example --backbone-lr-scale 0.1`);
+  if (o.headEpochs !== undefined && !(Number.isInteger(o.headEpochs) && o.headEpochs >= 0 && o.headEpochs <= o.epochs)) {
+    throw new UsageError(`--head-epochs must be a whole number from 0 to --epochs (${o.epochs}), got ${o.headEpochs}`);
+  }
+  if (!o.pretrained && (o.freezeBackbone || o.headEpochs !== undefined)) {
+    throw new UsageError(`${o.freezeBackbone ? '--freeze-backbone' : '--head-epochs'} fine-tunes pretrained weights: add --pretrained FILE, or drop it to train from scratch`);
+  }
   const warnings: string[] = [];
   const out = (v: number, [lo, hi]: readonly [number, number], flag: string) => {
     if (v < lo || v > hi) warnings.push(`${flag} ${v} is outside the recommended range ${lo}-${hi}; running anyway.`);

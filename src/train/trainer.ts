@@ -8,19 +8,24 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { init } from '../device/device.js';
 import { MobilegradError } from '../device/errors.js';
-import { loadImageFolder, type LoadedDataset } from '../data/dataset.js';
+import { checkDataset, checkWarnings } from '../data/dataset-check.js';
 import { recommendRecipe } from '../data/recipe.js';
-import { stratifiedSplit } from '../data/split.js';
 import { UsageError } from '../data/usage-error.js';
 import { loadWeights } from '../models/weights.js';
-import { drawConfusionMatrix } from '../report/confusion-matrix.js';
-import { drawTrainingCurves } from '../report/training-curves.js';
+import { drawLrFind, formatLr } from '../report/lr-find-chart.js';
 import { writeFileAtomic } from '../report/write-file-atomic.js';
+import { bestEpoch, isImprovement, shouldStopEarly } from './best-epoch.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
-import type { ImageSet } from './evaluate.js';
-import { DivergedError, TrainingRun, type EpochMetrics, type StepInfo } from './loop.js';
-import { makeModelConfig, saveModel } from './model-files.js';
+import { balancedClassWeights } from './class-weights.js';
+import { evaluate, type EvalResult } from './evaluate.js';
+import { defaultHeadEpochs, type FineTuneConfig } from './fine-tune.js';
+import { DivergedError, TrainingRun, type EpochMetrics, type LoopConfig, type StepInfo } from './loop.js';
+import { lrFind } from './lr-find.js';
+import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
+import { makeModelConfig, MODEL_WEIGHTS, saveModel } from './model-files.js';
 import { checkOptions, DEFAULTS, type TrainOptions } from './options.js';
+import { prepareData } from './prepare-data.js';
+import { writeMetricsFiles, writeRunReport } from './run-report.js';
 
 export type { EpochMetrics, StepInfo } from './loop.js';
 
@@ -38,17 +43,29 @@ export interface TrainSummary {
   outDir: string;
   classes: string[];
   epochsRun: number;
+  /** Best validation accuracy over the epochs, and its epoch: the weights saved in model.safetensors. */
   bestValAcc: number;
   bestEpoch: number;
+  /** The last epoch's validation accuracy and loss. */
   finalValAcc: number;
   finalValLoss: number;
+  /** Recall of each class for the saved model. */
   perClassAccuracy: Record<string, number>;
+  /** Precision, recall, F1, support, averages, confusion matrices (and top-5) of the saved model on the validation set. */
+  metrics: ClassificationMetrics | null;
+  /** The peak learning rate used (the range test's suggestion with --lr auto). */
+  lr: number;
+  /** Loss weight of each class (with --class-weights auto), else null. */
+  classWeights: Record<string, number> | null;
+  /** Dataset-check warnings given at the start. */
+  dataWarnings: string[];
   seconds: number;
   imagesPerSecond: number;
   trainImages: number;
   valImages: number;
   modelBytes: number;
-  stopped: 'completed' | 'interrupted';
+  /** `early-stopped`: --patience epochs passed without a better validation accuracy. */
+  stopped: 'completed' | 'interrupted' | 'early-stopped';
   options: TrainOptions;
 }
 
@@ -70,48 +87,6 @@ function checkOutDir(out: string, o: TrainOptions): void {
   }
 }
 
-interface Prepared {
-  classes: string[];
-  set: ImageSet;
-  trainIdx: number[];
-  valIdx: number[];
-  skipped: LoadedDataset['skipped'];
-}
-
-async function prepareData(o: TrainOptions): Promise<Prepared> {
-  const data = await loadImageFolder(o.data, { imageSize: o.imageSize, allowSmall: o.allowSmall, cacheDir: o.cacheDir });
-  const skipped = [...data.skipped];
-  if (!o.val) {
-    const split = stratifiedSplit(data.labels, o.valSplit, o.seed);
-    return { classes: data.classes, set: data, trainIdx: split.train, valIdx: split.val, skipped };
-  }
-  const val = await loadImageFolder(o.val, { imageSize: o.imageSize, allowSmall: true, minImages: 1, cacheDir: o.cacheDir });
-  skipped.push(...val.skipped);
-  if (val.classes.join('\n') !== data.classes.join('\n')) {
-    throw new UsageError(`--val ${o.val} has classes [${val.classes.join(', ')}] but --data has [${data.classes.join(', ')}]: both need the same class folders`);
-  }
-  const images = new Uint8Array(data.images.length + val.images.length);
-  images.set(data.images);
-  images.set(val.images, data.images.length);
-  const labels = new Int32Array(data.count + val.count);
-  labels.set(data.labels);
-  labels.set(val.labels, data.count);
-  return {
-    classes: data.classes,
-    set: { images, labels, imageSize: o.imageSize },
-    trainIdx: [...Array(data.count).keys()],
-    valIdx: Array.from({ length: val.count }, (_, i) => data.count + i),
-    skipped,
-  };
-}
-
-async function writeMetrics(out: string, history: Record<string, number>[]): Promise<void> {
-  await writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(history, null, 2) + '\n');
-  const cols = ['epoch', 'trainLoss', 'trainAcc', 'valLoss', 'valAcc', 'lr', 'seconds', 'imagesPerSecond'];
-  const csv = [cols.join(','), ...history.map((h) => cols.map((c) => h[c]).join(','))].join('\n') + '\n';
-  await writeFileAtomic(join(out, 'metrics.csv'), csv);
-}
-
 /** Trains MobileNetV3-Small on a folder of images. See {@link TrainOptions}. */
 export async function train(options: Partial<TrainOptions> & { data: string }, ev: TrainEvents = {}): Promise<TrainSummary> {
   const info = ev.onInfo ?? (() => {});
@@ -125,7 +100,8 @@ export async function train(options: Partial<TrainOptions> & { data: string }, e
     } catch {
       throw new UsageError(`--resume ${o.resume}: no run to resume there (run.json missing); pass the --out folder of an earlier run`);
     }
-    o = { ...(saved as unknown as TrainOptions), resume: o.resume, data: o.data || (saved.data as string) };
+    // Options added since the run started take their defaults.
+    o = { ...DEFAULTS, ...(saved as unknown as TrainOptions), resume: o.resume, data: o.data || (saved.data as string) };
   }
   checkOutDir(out, o);
   checkOptions(o); // refuse impossible values before reading any data
@@ -135,33 +111,53 @@ export async function train(options: Partial<TrainOptions> & { data: string }, e
     const list = prep.skipped.slice(0, 10).map((s) => `${s.path} (${s.reason})`).join('; ');
     warn(`skipped ${prep.skipped.length} file(s): ${list}${prep.skipped.length > 10 ? '; ...' : ''}`);
   }
+  const dataWarnings = o.checkData ? checkWarnings(checkDataset({ classes: prep.classes, images: prep.checked, undecodable: [], imageSize: o.imageSize })) : [];
+  for (const w of dataWarnings) warn(w);
   const recipe = recommendRecipe(prep.trainIdx.length + prep.valIdx.length);
   if (o.recipe === 'auto' && !o.resume) {
     o = { ...o, lr: recipe.lr, epochs: recipe.epochs, batchSize: recipe.batchSize };
     info(`recipe auto: lr ${recipe.lr}, ${recipe.epochs} epochs, batch ${recipe.batchSize}, ${recipe.augmentation} augmentation`);
     for (const reason of recipe.reasons) info(`  ${reason}`);
   }
-  for (const w of checkOptions(o)) warn(w);
+  if (o.patience > 0 && prep.valIdx.length === 0) warn('--patience needs a validation set (--val or --val-split above 0): early stopping is off');
 
   await init();
   await mkdir(out, { recursive: true });
+  const classWeights = o.classWeights === 'auto' ? balancedClassWeights(prep.set.labels, prep.trainIdx, prep.classes.length) : undefined;
+  if (classWeights && !o.resume) info(`class weights (balanced): ${prep.classes.map((c, i) => `${c} ${classWeights[i]!.toFixed(2)}`).join(', ')}`);
+  const fineTune: FineTuneConfig | undefined = o.pretrained
+    ? { headEpochs: o.freezeBackbone ? o.epochs : (o.headEpochs ?? defaultHeadEpochs(o.epochs)), backboneLrScale: o.backboneLrScale, freezeBackbone: o.freezeBackbone }
+    : undefined;
+  const pretrained = o.pretrained && !o.resume ? await readPretrained(o.pretrained) : null;
+  const loopConfig = (lr: number, savedOptions: Record<string, unknown>): LoopConfig => ({
+    classes: prep.classes, imageSize: o.imageSize, batchSize: o.batchSize, epochs: o.epochs, lr, labelSmoothing: o.labelSmoothing,
+    weightDecay: o.weightDecay, bnMomentum: o.bnMomentum, bnRecalibrate: o.bnRecalibrate, augmentation: recipe.augmentation, seed: o.seed,
+    options: savedOptions, classWeights, fineTune,
+  });
+
+  let lrFindPng: Uint8Array | undefined;
+  if (o.lrAuto && !o.resume) {
+    info(`--lr auto: learning-rate range test over ${LR_AUTO_STEPS} steps...`);
+    const found = await lrFind(loopConfig(o.lr, {}), prep.set, prep.trainIdx, {
+      steps: LR_AUTO_STEPS,
+      prepare: (r) => { if (pretrained) loadWeights(r.model, pretrained, o.pretrained); },
+    });
+    if (!(found.suggestion > 0)) throw new MobilegradError('--lr auto: the range test found no learning rate at which the loss fell; pass --lr yourself');
+    lrFindPng = drawLrFind(found);
+    await writeFileAtomic(join(out, 'lr-find.png'), lrFindPng);
+    await writeFileAtomic(join(out, 'lr-find.json'), JSON.stringify(found) + '\n');
+    o = { ...o, lr: Number(found.suggestion.toPrecision(2)) };
+    info(`--lr auto: lr ${formatLr(o.lr)} (lowest smoothed loss at ${formatLr(found.minLossLr)}, divided by 10; see lr-find.png)`);
+  }
+  for (const w of checkOptions(o)) warn(w);
+
   const savedOptions = { ...o, resume: undefined, force: undefined } as Record<string, unknown>;
-  const run = new TrainingRun(
-    {
-      classes: prep.classes, imageSize: o.imageSize, batchSize: o.batchSize, epochs: o.epochs, lr: o.lr, labelSmoothing: o.labelSmoothing,
-      weightDecay: o.weightDecay, bnMomentum: o.bnMomentum, bnRecalibrate: o.bnRecalibrate, augmentation: recipe.augmentation, seed: o.seed, options: savedOptions,
-    },
-    prep.set, prep.trainIdx, prep.valIdx,
-  );
-  if (o.pretrained && !o.resume) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(o.pretrained));
-    } catch {
-      throw new UsageError(`--pretrained ${o.pretrained}: file not found or unreadable`);
-    }
-    const rep = loadWeights(run.model, bytes, o.pretrained);
+  const run = new TrainingRun(loopConfig(o.lr, savedOptions), prep.set, prep.trainIdx, prep.valIdx);
+  if (pretrained) {
+    const rep = loadWeights(run.model, pretrained, o.pretrained);
     info(`pretrained: ${rep.loaded} tensors from ${o.pretrained} (${rep.naming} names)${rep.reinitialized.length ? `; new classifier for ${prep.classes.length} classes` : ''}`);
+    info(fineTune!.freezeBackbone ? 'fine-tuning: the head only (--freeze-backbone)'
+      : `fine-tuning: the head alone for ${fineTune!.headEpochs} epoch(s), then the whole network with the backbone at ${fineTune!.backboneLrScale}x the learning rate`);
   }
   if (o.resume) {
     let bytes: Uint8Array;
@@ -177,16 +173,32 @@ export async function train(options: Partial<TrainOptions> & { data: string }, e
   }
   info(`training on ${prep.trainIdx.length} images, validating on ${prep.valIdx.length}, ${prep.classes.length} classes, ${o.imageSize} px, batch ${run.batchSize}, ${o.epochs} epochs, lr ${o.lr}`);
 
+  const history = run.position.history as unknown as EpochMetrics[];
+  const modelConfig = (epoch: EpochMetrics | null) => makeModelConfig(run.model, prep.classes, o.imageSize, {
+    epochs: history.length, bestEpoch: epoch?.epoch ?? null, valAccuracy: epoch?.valAcc ?? null, seed: o.seed, resize: o.resize,
+  });
   const t0 = performance.now() - run.position.elapsedSeconds * 1000;
   const elapsed = () => (performance.now() - t0) / 1000;
   let stopped: TrainSummary['stopped'] = 'completed';
+  let best = bestEpoch(history);
   while (!run.done) {
+    if (shouldStopEarly(history, o.patience)) {
+      info(`early stop: validation accuracy has not improved for ${o.patience} epoch(s) since epoch ${best!.epoch} (--patience ${o.patience})`);
+      stopped = 'early-stopped';
+      break;
+    }
     let m: EpochMetrics | null;
     try {
       m = await run.runEpoch({ onStep: ev.onStep, shouldStop: ev.shouldStop });
     } catch (e) {
       if (e instanceof DivergedError) throw new MobilegradError(`${e.message}. The last good checkpoint is in ${out}; try a lower --lr (now ${o.lr}).`);
       throw e;
+    }
+    // The best epoch's weights are saved as soon as it ends (before the checkpoint that records it),
+    // so model.safetensors always holds the best model so far, even after a kill.
+    if (m && isImprovement(m, best)) {
+      best = m;
+      await saveModel(out, run.model, modelConfig(m));
     }
     await writeFileAtomic(join(out, CHECKPOINT_FILE), await run.checkpoint(elapsed()));
     if (!m) {
@@ -195,28 +207,38 @@ export async function train(options: Partial<TrainOptions> & { data: string }, e
       break;
     }
     ev.onEpoch?.(m);
-    await writeMetrics(out, run.position.history);
+    await writeMetricsFiles(out, { epochs: history, bestEpoch: best?.epoch ?? null, validation: null });
   }
 
-  const history = run.position.history as unknown as EpochMetrics[];
-  const finalEval = await run.finalEvaluation();
-  let best = 0;
-  history.forEach((h, i) => {
-    if (h.valAcc > (history[best]?.valAcc ?? -1)) best = i;
-  });
-  const config = makeModelConfig(run.model, prep.classes, o.imageSize, { epochs: history.length, valAccuracy: finalEval?.accuracy ?? null, seed: o.seed });
+  // The saved model is the best epoch's: bring its weights back when later steps changed them.
+  let evaluation: EvalResult | null;
+  const last = history[history.length - 1] ?? null;
+  if (best && (best.epoch !== last?.epoch || run.position.stepInEpoch > 0)) {
+    loadWeights(run.model, new Uint8Array(await readFile(join(out, MODEL_WEIGHTS))), join(out, MODEL_WEIGHTS));
+    evaluation = prep.valIdx.length ? await evaluate(run.model, prep.set, prep.valIdx, run.batchSize) : null;
+    info(`saved model: epoch ${best.epoch} of ${history.length} (best validation accuracy ${(100 * best.valAcc).toFixed(1)}%)`);
+  } else {
+    evaluation = await run.finalEvaluation();
+  }
+  const config = modelConfig(best ?? last);
   const modelBytes = await saveModel(out, run.model, config);
-  if (history.length) await writeFileAtomic(join(out, 'training-curves.png'), drawTrainingCurves(history));
-  if (finalEval) await writeFileAtomic(join(out, 'confusion-matrix.png'), drawConfusionMatrix(finalEval.confusion, prep.classes));
+  const metrics = evaluation ? classificationMetrics(evaluation.confusion, prep.classes, {
+    loss: evaluation.loss, probabilities: evaluation.probabilities, labels: Int32Array.from(prep.valIdx, (i) => prep.set.labels[i]!),
+  }) : null;
+  await writeMetricsFiles(out, { epochs: history, bestEpoch: best?.epoch ?? null, validation: metrics });
   const summary: TrainSummary = {
     outDir: out,
     classes: prep.classes,
     epochsRun: history.length,
-    bestValAcc: history[best]?.valAcc ?? NaN,
-    bestEpoch: best + 1,
-    finalValAcc: finalEval?.accuracy ?? NaN,
-    finalValLoss: finalEval?.loss ?? NaN,
-    perClassAccuracy: Object.fromEntries(prep.classes.map((c, i) => [c, finalEval?.perClassAccuracy[i] ?? NaN])),
+    bestValAcc: best?.valAcc ?? NaN,
+    bestEpoch: best?.epoch ?? last?.epoch ?? 0,
+    finalValAcc: last?.valAcc ?? NaN,
+    finalValLoss: last?.valLoss ?? NaN,
+    perClassAccuracy: Object.fromEntries(prep.classes.map((c, i) => [c, evaluation?.perClassAccuracy[i] ?? NaN])),
+    metrics,
+    lr: o.lr,
+    classWeights: classWeights ? Object.fromEntries(prep.classes.map((c, i) => [c, classWeights[i]!])) : null,
+    dataWarnings,
     seconds: elapsed(),
     imagesPerSecond: run.imagesSeen / Math.max(run.trainSeconds, 1e-9),
     trainImages: prep.trainIdx.length,
@@ -225,7 +247,35 @@ export async function train(options: Partial<TrainOptions> & { data: string }, e
     stopped,
     options: o,
   };
+  const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : 'n/a');
+  await writeRunReport({
+    out, classes: prep.classes, history, bestEpoch: best?.epoch ?? null, evaluation, metrics, set: prep.set, valIdx: prep.valIdx,
+    options: savedOptions, warnings: dataWarnings, lrFindPng,
+    notes: [
+      `${prep.classes.length} classes, ${prep.trainIdx.length} training and ${prep.valIdx.length} validation images from ${o.data}${o.val ? ` and ${o.val}` : ''}, ${o.imageSize} px.`,
+      `Model: ${join(out, MODEL_WEIGHTS)} (weights of epoch ${summary.bestEpoch}${best ? ', the best validation accuracy' : ''}); ${stopped === 'early-stopped' ? `stopped early after ${history.length} epochs (--patience ${o.patience})` : `${history.length} epoch(s) run`}.`,
+    ],
+    highlights: [
+      ['validation accuracy (saved model)', pct(metrics?.accuracy ?? NaN)],
+      ['macro F1', pct(metrics?.macro.f1 ?? NaN)],
+      ...(metrics?.top5Accuracy !== undefined ? [['top-5 accuracy', pct(metrics.top5Accuracy)] as [string, string]] : []),
+      ['saved epoch', `${summary.bestEpoch} of ${history.length}`],
+      ['training time', `${summary.seconds.toFixed(0)} s`],
+      ['images per second', summary.imagesPerSecond.toFixed(0)],
+    ],
+  });
   await writeFileAtomic(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   run.model.release();
   return summary;
+}
+
+/** Steps of the range test `--lr auto` runs (the `lr-find` command defaults to more). */
+export const LR_AUTO_STEPS = 100;
+
+async function readPretrained(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch {
+    throw new UsageError(`--pretrained ${path}: file not found or unreadable`);
+  }
 }
