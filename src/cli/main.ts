@@ -8,6 +8,7 @@ import { UsageError } from '../data/usage-error.js';
 import { cmdCheck } from './commands/check.js';
 import { cmdEval } from './commands/eval.js';
 import { cmdInfo } from './commands/info.js';
+import { cmdLrFind } from './commands/lr-find.js';
 import { cmdPredict } from './commands/predict.js';
 import { cmdQuantize } from './commands/quantize.js';
 import { cmdTrain } from './commands/train.js';
@@ -16,6 +17,7 @@ import { cmdTrain } from './commands/train.js';
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary: string }> = {
   train: { run: cmdTrain, summary: 'train MobileNetV3-Small on a folder of images (class = subfolder)' },
   check: { run: cmdCheck, summary: 'check a dataset: counts, sizes, formats, unreadable files, imbalance, duplicates, leakage' },
+  'lr-find': { run: cmdLrFind, summary: 'learning-rate range test: loss against learning rate (PNG) and a suggested lr' },
   eval: { run: cmdEval, summary: 'accuracy, per-class accuracy and confusion matrix of a trained model' },
   predict: { run: cmdPredict, summary: 'top-5 classes of images' },
   quantize: { run: cmdQuantize, summary: 'int8 model from a trained one: calibration, accuracy and per-layer SQNR, self-checked' },
