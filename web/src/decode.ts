@@ -5,27 +5,43 @@
  */
 import { centerSquare, resizeRgb } from '../../src/index.js';
 
-/** A PNG or JPEG by its first bytes (the CLI's decoder reads only these two). */
-async function sniff(file: Blob): Promise<'png' | 'jpeg' | null> {
-  const b = new Uint8Array(await file.slice(0, 8).arrayBuffer());
-  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
+type Format = 'png' | 'jpeg' | 'webp' | 'gif' | 'bmp' | 'tiff' | 'avif' | 'heic';
+
+/** The image format by its first bytes (the signatures the CLI's decoder recognises). */
+export function sniffFormat(b: Uint8Array): Format | null {
+  const ascii = (at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n));
+  if (b.length >= 8 && b[0] === 0x89 && ascii(1, 3) === 'PNG') return 'png';
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 4) === 'WEBP') return 'webp';
+  if (b.length >= 6 && (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a')) return 'gif';
+  if (b.length >= 14 && ascii(0, 2) === 'BM') return 'bmp';
+  if (b.length >= 4 && (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*')) return 'tiff';
+  if (b.length >= 12 && ascii(4, 4) === 'ftyp') {
+    const brand = ascii(8, 4);
+    if (brand === 'avif' || brand === 'avis') return 'avif';
+    if (['heic', 'heix', 'hevc', 'heim', 'heis', 'mif1', 'msf1'].includes(brand)) return 'heic';
+  }
   return null;
 }
 
 /**
- * Decodes `file`, centre-crops it to a square and resizes it to `size` x `size` RGB into `out`.
+ * Decodes `file` (whatever the browser decodes: PNG, JPEG, WebP, GIF's first frame, BMP, AVIF),
+ * centre-crops it to a square and resizes it to `size` x `size` RGB into `out` (the CLI's default
+ * `--resize crop`).
  * Transparent pixels are composited over white, as the CLI does.
  * @throws Error with a short reason for empty, unknown or corrupt files.
  */
 export async function decodeToRgb(file: Blob, size: number, out: Uint8Array): Promise<void> {
   if (file.size === 0) throw new Error('empty file');
-  if (!(await sniff(file))) throw new Error('not a PNG or JPEG (unrecognised file signature)');
+  const format = sniffFormat(new Uint8Array(await file.slice(0, 16).arrayBuffer()));
+  if (!format) throw new Error('not an image (unrecognised file signature)');
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
   } catch {
-    throw new Error('corrupt or truncated image (the browser could not decode it)');
+    // Most browsers decode neither TIFF nor HEIC; the CLI (libvips) does.
+    if (format === 'tiff' || format === 'heic') throw new Error(`${format.toUpperCase()} is not decoded by this browser: convert it to PNG or JPEG, or train with the CLI`);
+    throw new Error(`corrupt or truncated ${format.toUpperCase()} (the browser could not decode it)`);
   }
   try {
     const box = centerSquare(bitmap.width, bitmap.height);

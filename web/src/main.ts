@@ -8,7 +8,7 @@ import { drawChart, type Series } from './charts.js';
 import { fromDataTransfer, fromFileList, type FolderListing } from './folder-files.js';
 import type { EvalView, FinalMetrics, FromWorker, Prediction, RunSettings, SavedRunInfo, ToWorker } from './protocol.js';
 import { renderConfusion, renderMisclassified, renderPerClass } from './results-view.js';
-import { judge, scanPaths, type ScanOutcome } from './scan-files.js';
+import { IMAGE_EXTENSIONS, judge, scanPaths, type ScanOutcome } from './scan-files.js';
 import { fillDefaults, readForm, type Checked } from './settings-form.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -313,9 +313,9 @@ let predictUrls: string[] = [];
 let predictFiles: File[] = [];
 
 function predict(files: File[]): void {
-  const images = files.filter((f) => /\.(png|jpe?g)$/i.test(f.name) || /^image\/(png|jpeg)$/.test(f.type));
+  const images = files.filter((f) => IMAGE_EXTENSIONS.some((e) => f.name.toLowerCase().endsWith(e)) || f.type.startsWith('image/'));
   if (!images.length) {
-    $('predictions').textContent = 'Drop PNG or JPEG images to try the model on.';
+    $('predictions').textContent = `Drop images (${IMAGE_EXTENSIONS.join(', ')}) to try the model on.`;
     return;
   }
   if (!hasModel) {

@@ -4,8 +4,12 @@
  * instead of the file system. Pure: no DOM, so it is unit-tested in Node.
  */
 
-/** File extensions read as images: the CLI's list, so a folder means the same dataset in both. */
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'] as const;
+/**
+ * File extensions read as images: the CLI's list (src/data/scan-folder.ts, which this browser code
+ * cannot import: it reads the file system), so a folder means the same dataset in both;
+ * test/web-scan.test.ts fails if the two lists drift apart.
+ */
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.jpe', '.jfif', '.webp', '.gif', '.bmp', '.dib', '.tif', '.tiff', '.avif'] as const;
 
 /** The CLI's minimum dataset size (below it: refused unless "allow small" is ticked). */
 export const MIN_IMAGES = 200;
