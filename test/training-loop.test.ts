@@ -159,7 +159,7 @@ describe('state dicts, freezing, hooks', () => {
     mg.seed(2);
     const b = new Small();
     const headWeight = b.head.parameters()[0]!;
-    const rep = mg.nn.loadStateDict(b, bytes);
+    const rep = mg.nn.loadStateDict(b, Buffer.from(bytes)); // as readFileSync gives it
     expect(rep.missing).toEqual([]);
     expect(rep.loaded.length).toBe(a.stateTensors().size);
     expect(b.head.parameters()[0]).toBe(headWeight); // loaded in place

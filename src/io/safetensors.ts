@@ -15,7 +15,9 @@ export interface SafeTensor {
 const BYTES: Record<SafeDType, number> = { F32: 4, F16: 2, I32: 4, I8: 1, I64: 8, U8: 1 };
 
 /** Parses a safetensors file. Throws a MobilegradError naming what is wrong. */
-export function parseSafetensors(bytes: Uint8Array, what = 'file'): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
+export function parseSafetensors(input: Uint8Array, what = 'file'): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
+  // A plain Uint8Array view: a Node Buffer's slice() shares memory, which asFloat32 would misread.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (bytes.byteLength < 8) throw new MobilegradError(`${what} is not a safetensors file (too short)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const len = Number(dv.getBigUint64(0, true));
