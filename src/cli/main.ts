@@ -7,6 +7,7 @@ import { MobilegradError } from '../device/errors.js';
 import { UsageError } from '../data/usage-error.js';
 import { cmdCheck } from './commands/check.js';
 import { cmdEval } from './commands/eval.js';
+import { cmdExport } from './commands/export.js';
 import { cmdInfo } from './commands/info.js';
 import { cmdLrFind } from './commands/lr-find.js';
 import { cmdPredict } from './commands/predict.js';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary
   eval: { run: cmdEval, summary: 'accuracy, per-class accuracy and confusion matrix of a trained model' },
   predict: { run: cmdPredict, summary: 'top-5 classes of images' },
   quantize: { run: cmdQuantize, summary: 'int8 model from a trained one: calibration, accuracy and per-layer SQNR, self-checked' },
+  export: { run: cmdExport, summary: 'the model as ONNX (float32, or int8 QDQ), checked against it with onnxruntime' },
   info: { run: cmdInfo, summary: 'the architecture table, parameters and multiply-adds' },
 };
 
