@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { init } from '../../device/device.js';
-import { decodeImage } from '../../data/decode-image.js';
-import { resizeRgb } from '../../data/resize.js';
+import { decodeImageFile } from '../../data/decode-image-file.js';
+import { RESIZE_MODES, resizeRgb, type ResizeMode } from '../../data/resize.js';
 import { UsageError } from '../../data/usage-error.js';
 import { predictProbabilities } from '../../train/evaluate.js';
 import { loadModel } from '../../train/model-files.js';
@@ -32,7 +32,7 @@ export async function cmdPredict(argv: string[]): Promise<void> {
     }
     let img;
     try {
-      img = decodeImage(bytes, p);
+      img = await decodeImageFile(bytes, p);
     } catch (e) {
       throw new UsageError(`cannot decode ${p}: ${(e as Error).message}`);
     }
@@ -41,11 +41,13 @@ export async function cmdPredict(argv: string[]): Promise<void> {
   await init();
   const { model, config } = await loadModel(dir);
   const size = config.imageSize;
+  const trainedResize = config.training?.resize as ResizeMode | undefined;
+  const resize = trainedResize && RESIZE_MODES.includes(trainedResize) ? trainedResize : 'crop';
   const per = size * size * 3;
   const all = new Uint8Array(images.length * per);
   images.forEach((img, i) => {
     const d = img as unknown as { width: number; height: number; rgb: Uint8Array };
-    all.set(resizeRgb(d.rgb, d.width, d.height, size), i * per);
+    all.set(resizeRgb(d.rgb, d.width, d.height, size, undefined, resize), i * per);
   });
   const probs = await predictProbabilities(model, { images: all, labels: new Int32Array(images.length), imageSize: size }, [...images.keys()], 32);
   const k = config.numClasses;
