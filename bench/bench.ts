@@ -8,10 +8,19 @@
  *   --split          also time each dispatch of a multi-kernel pass on its own
  *   --batch N        another batch size
  *   --out FILE       JSON path (default bench/results/kernels.json)
+ *
+ * Then the end-to-end benchmark (bench/e2e.ts): training and inference next to PyTorch (and
+ * TensorFlow.js with --tfjs), JSON in bench/results/e2e.json, chart in bench/results/e2e.png.
+ *   --e2e-only       only the end-to-end part        --no-e2e        only the kernels
+ *   --tfjs           also TensorFlow.js-webgpu (slow) --tfjs-dir DIR  where it is installed
+ *   --batch128       also a few steps at batch 128    --no-torch      skip PyTorch
+ *   --e2e-steps N    timed training steps (5)         --folder-steps N  trainer steps at 64 px (20)
+ *   --e2e-only-workload W   train224, train64, infer or batch128 (repeatable)
  */
 import * as mg from '../src/index.js';
 import type { DispatchRecord } from '../src/device/dispatcher.js';
 import { bestOf, measureCeilings, type Ceilings } from './ceilings.js';
+import { runE2E, type E2EOptions } from './e2e.js';
 import { buildCases, type BenchCase, type Pass } from './kernel-cases.js';
 import { ceilingLines, groupLine, kernelLines, headerLines, LEGEND, rowLine, summaryLines, writeJson, type Meta, type Row } from './report.js';
 import { mobilenetShapes, type BenchShapes } from './shapes.js';
@@ -22,10 +31,17 @@ interface Args {
   batch: number | null;
   out: string;
   split: boolean;
+  kernels: boolean;
+  e2e: E2EOptions | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, filters: [], batch: null, out: 'bench/results/kernels.json', split: false };
+  const a: Args = { quick: false, filters: [], batch: null, out: 'bench/results/kernels.json', split: false, kernels: true, e2e: null };
+  const e2e: E2EOptions = {
+    steps: 5, folderSteps: 20, folder: 'data/fashion-mnist/train', tfjs: false, batch128: false, noTorch: false,
+    out: 'bench/results/e2e.json', chart: 'bench/results/e2e.png', only: [],
+  };
+  let runE2e = true;
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
     const value = () => {
@@ -40,12 +56,24 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--filter' || x.startsWith('--filter=')) a.filters.push(value().toLowerCase());
     else if (x === '--batch' || x.startsWith('--batch=')) a.batch = Number(value());
     else if (x === '--out' || x.startsWith('--out=')) a.out = value();
+    else if (x === '--e2e-only') a.kernels = false;
+    else if (x === '--no-e2e') runE2e = false;
+    else if (x === '--tfjs') e2e.tfjs = true;
+    else if (x === '--tfjs-dir' || x.startsWith('--tfjs-dir=')) e2e.tfjsDir = value();
+    else if (x === '--batch128') e2e.batch128 = true;
+    else if (x === '--no-torch') e2e.noTorch = true;
+    else if (x === '--e2e-steps' || x.startsWith('--e2e-steps=')) e2e.steps = Number(value());
+    else if (x === '--folder-steps' || x.startsWith('--folder-steps=')) e2e.folderSteps = Number(value());
+    else if (x === '--e2e-only-workload' || x.startsWith('--e2e-only-workload=')) e2e.only.push(value());
     else if (x === '--help' || x === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--filter NAME]... [--split] [--batch N] [--out FILE]');
+      console.log('usage: npm run bench -- [--quick] [--filter NAME]... [--split] [--batch N] [--out FILE] [--e2e-only | --no-e2e] [--tfjs [--tfjs-dir DIR]] [--batch128] [--no-torch] [--e2e-steps N] [--folder-steps N]');
       process.exit(0);
     } else throw new Error(`unknown argument ${x} (try --help)`);
   }
   if (a.batch !== null && !(Number.isInteger(a.batch) && a.batch > 0)) throw new Error('--batch must be a positive integer');
+  if (!(Number.isInteger(e2e.steps) && e2e.steps > 0) || !(Number.isInteger(e2e.folderSteps) && e2e.folderSteps > 0)) throw new Error('--e2e-steps and --folder-steps must be positive integers');
+  // The quick and filtered runs are about kernels: no end-to-end part unless asked for alone.
+  if (runE2e && (!a.kernels || (!a.quick && !a.filters.length))) a.e2e = e2e;
   return a;
 }
 
@@ -140,6 +168,10 @@ function toRow(c: BenchCase, p: Pass, t: Timing, ceil: Ceilings): Row {
 async function main(): Promise<void> {
   const t0 = performance.now();
   const args = parseArgs(process.argv.slice(2));
+  if (!args.kernels) {
+    await runE2E(args.e2e!);
+    return;
+  }
   const batch = args.batch ?? (args.quick ? 8 : 32);
   const imageSize = 224;
   const report = await mg.init();
@@ -217,6 +249,7 @@ async function main(): Promise<void> {
   meta.wallSeconds = Number(((performance.now() - t0) / 1000).toFixed(1));
   writeJson(args.out, meta, { before, after, used: ceilings }, rows);
   console.log(`\nwrote ${args.out} (${rows.length} rows, ${meta.wallSeconds} s)`);
+  if (args.e2e) await runE2E(args.e2e);
 }
 
 main().then(

@@ -5,6 +5,7 @@
  */
 import { MobilegradError } from '../device/errors.js';
 import { UsageError } from '../data/usage-error.js';
+import { cmdBench } from './commands/bench.js';
 import { cmdCheck } from './commands/check.js';
 import { cmdEval } from './commands/eval.js';
 import { cmdExport } from './commands/export.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary
   quantize: { run: cmdQuantize, summary: 'int8 model from a trained one: calibration, accuracy and per-layer SQNR, self-checked' },
   export: { run: cmdExport, summary: 'the model as ONNX (float32, or int8 QDQ), checked against it with onnxruntime' },
   info: { run: cmdInfo, summary: 'the architecture table, parameters and multiply-adds' },
+  bench: { run: cmdBench, summary: 'training or inference speed on this machine (images/s, ms per step)' },
 };
 
 const USAGE = `usage: mobilegrad <command> [options]

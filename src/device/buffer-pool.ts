@@ -148,6 +148,11 @@ export class BufferPool {
     this.free.clear();
   }
 
+  /** Starts a new peak measurement: the peak becomes what is allocated now. */
+  resetPeak(): void {
+    this.stats_.peakAllocatedBytes = this.stats_.allocatedBytes;
+  }
+
   /** The pooled buffer wrapping a GPU buffer, if the pool made it. */
   owner(buffer: GPUBuffer): PooledBuffer | undefined {
     return this.owners.get(buffer);

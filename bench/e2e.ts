@@ -1,0 +1,265 @@
+/**
+ * The end-to-end benchmark (`npm run bench`, or alone with `npm run bench -- --e2e-only`):
+ * MobileNetV3-Small training and inference as a user runs them, mobilegrad eager and with the
+ * recorded step replayed, next to PyTorch on the CPU and (with --tfjs) TensorFlow.js-webgpu on the
+ * same adapter, all in one run, one engine at a time. Writes bench/results/e2e.json and e2e.png.
+ *
+ * Workloads:
+ *   train224   training step at 224 px, batch 32, batch already on the GPU (forward, backward,
+ *              AdamW, BatchNorm statistics), 10 classes as the peers
+ *   train64    the trainer (TrainingRun) at 64 px, batch 32, on the demo image folder: per step the
+ *              batch is gathered, its augmentation drawn, uploaded, augmented on the GPU; images
+ *              decoded once beforehand (timed separately); PyTorch uses a DataLoader that decodes
+ *              and augments the PNGs every step
+ *   infer1 / infer32   eval-mode forward at 224 px, a new input uploaded each call
+ *   batch128   (--batch128) a few training steps at 224 px, batch 128: does it fit, peak memory
+ */
+import { cpus } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as mg from '../src/index.js';
+import { loadImageFolder } from '../src/data/dataset.js';
+import { Rng } from '../src/tensor/random.js';
+import { TrainingRun } from '../src/train/loop.js';
+import { measure, type Measurement } from '../src/train/measure.js';
+import { drawE2EChart, type ChartPanel } from './e2e-chart.js';
+import { runTfjs, runTorch, type PeerResult } from './e2e-peers.js';
+
+/** Options of the end-to-end part (parsed by bench/bench.ts). */
+export interface E2EOptions {
+  /** Timed steps of each mobilegrad training measurement (default 5). */
+  steps: number;
+  /** Steps of the trainer run at 64 px timed after its warm-up (default 20). */
+  folderSteps: number;
+  folder: string;
+  tfjs: boolean;
+  tfjsDir?: string;
+  batch128: boolean;
+  /** Skip PyTorch (for quick looks at mobilegrad alone). */
+  noTorch: boolean;
+  out: string;
+  chart: string;
+  /** Only these workloads (train224, train64, infer, batch128); all when empty. */
+  only: string[];
+}
+
+/** A trainer run's steady-state numbers at 64 px. */
+export interface TrainerMeasurement {
+  replay: boolean;
+  overlap_data: boolean;
+  steps_timed: number;
+  ms_per_step: number;
+  images_per_second: number;
+  dispatches_per_step: number;
+  submits_per_step: number;
+  peak_gpu_bytes: number;
+  recorder: { recorded: number; replayed: number; eager: number };
+}
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', ...(fileURLToPath(import.meta.url).includes('/dist/') ? ['..'] : []));
+
+const MiB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const f = (v: number | undefined | null, d = 1) => (v === undefined || v === null || !Number.isFinite(v) ? '-' : v.toFixed(d));
+
+/** Runs the trainer on the folder's images at 64 px for warm-up + `steps` steps; times the steady state. */
+async function measureTrainer(images: Awaited<ReturnType<typeof loadImageFolder>>, classes: string[], steps: number, replay: boolean, overlap: boolean): Promise<TrainerMeasurement> {
+  const warm = 3;
+  const batch = 32;
+  const total = (warm + steps) * batch;
+  const order = [...Array(images.count).keys()];
+  const rng = new Rng(11);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const trainIdx = order.slice(0, Math.min(total, order.length));
+  const device = mg.getDevice();
+  await device.sync();
+  device.pool.trim();
+  device.pool.resetPeak();
+  const run = new TrainingRun(
+    {
+      classes, imageSize: 64, batchSize: batch, epochs: 1, lr: 1e-3, labelSmoothing: 0.1, weightDecay: 0.01, bnMomentum: 0.01,
+      bnRecalibrate: false, augmentation: 'standard', seed: 0, options: {}, replay, overlapData: overlap,
+    },
+    { images: images.images, labels: images.labels, imageSize: 64 },
+    trainIdx,
+    [],
+  );
+  const marks: { t: number; dispatches: number; submits: number }[] = [];
+  await run.runEpoch({ onStep: () => marks.push({ t: performance.now(), dispatches: device.dispatcher.counters.dispatches, submits: device.dispatcher.counters.submits }) });
+  const a = marks[warm - 1]!;
+  const b = marks[marks.length - 1]!;
+  const n = marks.length - warm;
+  const ms = (b.t - a.t) / n;
+  const peak = device.pool.stats().peakAllocatedBytes;
+  const rec = run.recorder.stats;
+  run.releaseStepPlan();
+  run.optimizer.dispose();
+  for (const [, t] of run.model.stateTensors()) t.release();
+  await device.sync();
+  device.pool.trim();
+  return {
+    replay, overlap_data: overlap, steps_timed: n, ms_per_step: ms, images_per_second: (batch / ms) * 1000,
+    dispatches_per_step: (b.dispatches - a.dispatches) / n, submits_per_step: (b.submits - a.submits) / n, peak_gpu_bytes: peak,
+    recorder: { recorded: rec.recorded, replayed: rec.replayed, eager: rec.eager },
+  };
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | null {
+  return a !== undefined && b !== undefined && b > 0 ? a / b : null;
+}
+
+/** Runs the end-to-end benchmark; prints the table and writes the JSON and the chart. */
+export async function runE2E(o: E2EOptions): Promise<void> {
+  const t0 = performance.now();
+  const want = (w: string) => o.only.length === 0 || o.only.includes(w);
+  const report = await mg.init();
+  const adapter = [report.adapter.description || report.adapter.device, report.adapter.architecture, report.adapter.vendor].filter(Boolean).join(', ');
+  const cpu = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores`;
+  console.log(`\nmobilegrad end-to-end benchmark (${adapter}; ${cpu})`);
+  const mgr: Record<string, unknown> = {};
+  const log = (s: string) => process.stderr.write(`  ${s}\n`);
+
+  let train224: { eager?: Measurement; replayed?: Measurement } = {};
+  if (want('train224')) {
+    train224 = {
+      eager: await measure({ task: 'train', imageSize: 224, batchSize: 32, steps: Math.max(3, o.steps - 2), warmup: 2, replay: false }),
+      replayed: await measure({ task: 'train', imageSize: 224, batchSize: 32, steps: o.steps, warmup: 3, replay: true }),
+    };
+    log(`train 224/32: eager ${f(train224.eager!.images_per_second, 2)} img/s, replayed ${f(train224.replayed!.images_per_second, 2)} img/s`);
+    mgr.train224 = train224;
+  }
+
+  let train64: { eager?: TrainerMeasurement; replayedNoOverlap?: TrainerMeasurement; replayed?: TrainerMeasurement; gpuBatch?: Measurement; decode?: Record<string, number> } = {};
+  if (want('train64')) {
+    const td = performance.now();
+    const data = await loadImageFolder(o.folder, { imageSize: 64, cacheDir: null });
+    const decodeS = (performance.now() - td) / 1000;
+    const decode = { images: data.count, seconds: decodeS, ms_per_image: (decodeS * 1000) / data.count };
+    train64 = {
+      decode,
+      eager: await measureTrainer(data, data.classes, o.folderSteps, false, true),
+      replayedNoOverlap: await measureTrainer(data, data.classes, o.folderSteps, true, false),
+      replayed: await measureTrainer(data, data.classes, o.folderSteps, true, true),
+      gpuBatch: await measure({ task: 'train', imageSize: 64, batchSize: 32, steps: o.steps * 2, warmup: 3, replay: true }),
+    };
+    log(`train 64/32 (trainer, data): eager ${f(train64.eager!.images_per_second)} img/s, replayed ${f(train64.replayed!.images_per_second)} img/s (no overlap ${f(train64.replayedNoOverlap!.images_per_second)}); decode ${f(decode.ms_per_image, 3)} ms/image`);
+    mgr.train64 = train64;
+  }
+
+  let infer: { b1eager?: Measurement; b1?: Measurement; b32eager?: Measurement; b32?: Measurement } = {};
+  if (want('infer')) {
+    infer = {
+      b1eager: await measure({ task: 'infer', imageSize: 224, batchSize: 1, steps: 20, warmup: 3, replay: false }),
+      b1: await measure({ task: 'infer', imageSize: 224, batchSize: 1, steps: 20, warmup: 3, replay: true }),
+      b32eager: await measure({ task: 'infer', imageSize: 224, batchSize: 32, steps: o.steps, warmup: 2, replay: false }),
+      b32: await measure({ task: 'infer', imageSize: 224, batchSize: 32, steps: o.steps, warmup: 2, replay: true }),
+    };
+    log(`infer 224: batch 1 ${f(infer.b1!.ms_per_step, 2)} ms, batch 32 ${f(infer.b32!.images_per_second)} img/s`);
+    mgr.infer = infer;
+  }
+
+  let batch128: Measurement | { error: string } | undefined;
+  if (o.batch128 && want('batch128')) {
+    try {
+      batch128 = await measure({ task: 'train', imageSize: 224, batchSize: 128, steps: 2, warmup: 3, replay: true });
+      log(`train 224/128: ${f(batch128.images_per_second, 2)} img/s, peak ${MiB(batch128.peak_gpu_bytes)}`);
+    } catch (e) {
+      batch128 = { error: (e as Error).message };
+      log(`train 224/128 failed: ${(e as Error).message}`);
+    }
+    mgr.batch128 = batch128;
+  }
+
+  const only: string[] = [];
+  if (want('train224')) only.push('train224');
+  if (want('train64')) only.push('train64');
+  if (want('infer')) only.push('infer1', 'infer32');
+  const torch: PeerResult = o.noTorch ? { available: false, reason: 'skipped (--no-torch)', rows: {}, seconds: 0 } : runTorch(ROOT, { folder: o.folder, threads: 2, steps: o.steps, folderSteps: o.folderSteps, only });
+  log(torch.available ? `PyTorch: ${torch.version} (${f(torch.seconds, 0)} s)` : `PyTorch: ${torch.reason}`);
+  const tfjs: PeerResult | null = o.tfjs ? runTfjs(ROOT, { dir: o.tfjsDir, steps: 3, warmup: 2, only }) : null;
+  if (tfjs) log(tfjs.available ? `TensorFlow.js: ${tfjs.version} (${f(tfjs.seconds, 0)} s)` : `TensorFlow.js: ${tfjs.reason}`);
+
+  // The table.
+  const pt = torch.rows;
+  const tj = tfjs?.rows ?? {};
+  const rows: [string, string, number | undefined, number | undefined, number | undefined, number | undefined, boolean][] = [
+    ['train 224/32, batch on GPU', 'img/s', train224.eager?.images_per_second, train224.replayed?.images_per_second, pt.train224?.images_per_second, tj.train224?.images_per_second, true],
+    ['train 64/32, trainer + data', 'img/s', train64.eager?.images_per_second, train64.replayed?.images_per_second, pt.train64?.images_per_second, tj.train64?.images_per_second, true],
+    ['infer 224, batch 1 latency', 'ms', infer.b1eager?.ms_per_step, infer.b1?.ms_per_step, pt.infer1?.ms_per_step, tj.infer1?.ms_per_step, false],
+    ['infer 224, batch 32', 'img/s', infer.b32eager?.images_per_second, infer.b32?.images_per_second, pt.infer32?.images_per_second, tj.infer32?.images_per_second, true],
+  ];
+  const ratios: Record<string, { vs_pytorch: number | null; vs_tfjs: number | null }> = {};
+  console.log('');
+  console.log(`${'workload'.padEnd(30)} ${'unit'.padEnd(5)} ${'mg eager'.padStart(10)} ${'mg replay'.padStart(10)} ${'PyTorch'.padStart(10)} ${'TF.js'.padStart(10)} ${'mg/PyTorch'.padStart(11)} ${'mg/TF.js'.padStart(9)}`);
+  for (const [name, unit, e, r, p, t, higherBetter] of rows) {
+    if (e === undefined && r === undefined) continue;
+    // A speed ratio in both cases: >1 means mobilegrad is faster.
+    const vsP = higherBetter ? ratio(r, p) : ratio(p, r);
+    const vsT = higherBetter ? ratio(r, t) : ratio(t, r);
+    ratios[name] = { vs_pytorch: vsP, vs_tfjs: vsT };
+    const d = unit === 'ms' ? 2 : 1;
+    console.log(`${name.padEnd(30)} ${unit.padEnd(5)} ${f(e, d).padStart(10)} ${f(r, d).padStart(10)} ${f(p, d).padStart(10)} ${f(t, d).padStart(10)} ${(vsP === null ? '-' : vsP.toFixed(2) + 'x').padStart(11)} ${(vsT === null ? '-' : vsT.toFixed(1) + 'x').padStart(9)}`);
+  }
+  console.log('');
+  const cost = (label: string, m?: Measurement) => m && console.log(`${label.padEnd(30)} JS ${f(m.js_ms_per_step, 3).padStart(8)} ms/step, ${f(m.dispatches_per_step, 0).padStart(4)} dispatches, ${f(m.submits_per_step, 1)} submits, peak ${MiB(m.peak_gpu_bytes)}${m.plan_bytes ? ` (plan ${MiB(m.plan_bytes)})` : ''}`);
+  cost('train 224/32 eager', train224.eager);
+  cost('train 224/32 replayed', train224.replayed);
+  cost('train 64/32 (GPU batch) replayed', train64.gpuBatch);
+  cost('infer 224 b1 eager', infer.b1eager);
+  cost('infer 224 b1 replayed', infer.b1);
+  cost('infer 224 b32 replayed', infer.b32);
+  if (train64.replayed) {
+    const t = train64;
+    console.log(`trainer 64/32: eager ${f(t.eager!.images_per_second)} img/s, replayed without data overlap ${f(t.replayedNoOverlap!.images_per_second)}, replayed with overlap ${f(t.replayed!.images_per_second)}; ` +
+      `GPU-resident batch ${f(t.gpuBatch!.images_per_second)} img/s; decoding ${t.decode!.images} images once: ${f(t.decode!.seconds, 2)} s (${f(t.decode!.ms_per_image, 3)} ms/image)`);
+  }
+  if (batch128) console.log('error' in batch128 ? `train 224/128: failed: ${batch128.error}` : `train 224/128: ${f(batch128.images_per_second, 2)} img/s, ${f(batch128.ms_per_step, 0)} ms/step, peak ${MiB(batch128.peak_gpu_bytes)}`);
+  if (!torch.available) console.log(`PyTorch: ${torch.reason}`);
+  if (tfjs && !tfjs.available) console.log(`TensorFlow.js: ${tfjs.reason}`);
+  if (!tfjs) console.log('TensorFlow.js: not run (add --tfjs; minutes at 224 px)');
+
+  const seconds = (performance.now() - t0) / 1000;
+  const json = {
+    meta: { date: new Date().toISOString(), adapter, cpu, node: process.version, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), seconds },
+    mobilegrad: mgr,
+    pytorch: torch,
+    tfjs,
+    ratios,
+  };
+  mkdirSync(dirname(o.out), { recursive: true });
+  writeFileSync(o.out, JSON.stringify(json, null, 2) + '\n');
+  const blue: [number, number, number] = [31, 100, 180];
+  const light: [number, number, number] = [150, 180, 220];
+  const orange: [number, number, number] = [230, 110, 20];
+  const grey: [number, number, number] = [140, 140, 140];
+  const note = (v: number | undefined, p: number | undefined) => (v !== undefined && p ? `${(v / p).toFixed(2)}x PyTorch` : undefined);
+  const panels: ChartPanel[] = [
+    { title: 'Training, 224 px, batch 32, batch on the GPU', unit: 'images/s', bars: [
+      { label: 'mobilegrad eager', value: train224.eager?.images_per_second ?? null, color: light },
+      { label: 'mobilegrad replayed', value: train224.replayed?.images_per_second ?? null, color: blue, note: note(train224.replayed?.images_per_second, pt.train224?.images_per_second) },
+      { label: 'PyTorch CPU (2 threads)', value: pt.train224?.images_per_second ?? null, color: orange },
+      { label: 'TF.js webgpu', value: tj.train224?.images_per_second ?? null, color: grey },
+    ] },
+    { title: 'Training, 64 px, batch 32, with data loading', unit: 'images/s', bars: [
+      { label: 'mobilegrad eager', value: train64.eager?.images_per_second ?? null, color: light },
+      { label: 'mobilegrad replayed', value: train64.replayed?.images_per_second ?? null, color: blue, note: note(train64.replayed?.images_per_second, pt.train64?.images_per_second) },
+      { label: 'PyTorch CPU + DataLoader', value: pt.train64?.images_per_second ?? null, color: orange },
+      { label: 'TF.js webgpu (GPU batch)', value: tj.train64?.images_per_second ?? null, color: grey },
+    ] },
+    { title: 'Inference, 224 px, batch 32', unit: 'images/s', bars: [
+      { label: 'mobilegrad replayed', value: infer.b32?.images_per_second ?? null, color: blue, note: note(infer.b32?.images_per_second, pt.infer32?.images_per_second) },
+      { label: 'PyTorch CPU', value: pt.infer32?.images_per_second ?? null, color: orange },
+      { label: 'TF.js webgpu', value: tj.infer32?.images_per_second ?? null, color: grey },
+    ] },
+    { title: 'Inference, 224 px, batch 1', unit: 'images/s = 1000 / latency ms', bars: [
+      { label: 'mobilegrad replayed', value: infer.b1 ? 1000 / infer.b1.ms_per_step : null, color: blue, note: infer.b1 ? `${infer.b1.ms_per_step.toFixed(1)} ms` : undefined },
+      { label: 'PyTorch CPU', value: pt.infer1 ? 1000 / pt.infer1.ms_per_step : null, color: orange, note: pt.infer1 ? `${pt.infer1.ms_per_step.toFixed(1)} ms` : undefined },
+      { label: 'TF.js webgpu', value: tj.infer1 ? 1000 / tj.infer1.ms_per_step : null, color: grey, note: tj.infer1 ? `${tj.infer1.ms_per_step.toFixed(0)} ms` : undefined },
+    ] },
+  ].filter((p) => p.bars.some((b) => b.value !== null));
+  writeFileSync(o.chart, drawE2EChart('MobileNetV3-Small end to end', `${adapter} | ${cpu} | ${new Date().toISOString().slice(0, 10)}`, panels));
+  console.log(`\nwrote ${o.out} and ${o.chart} (${seconds.toFixed(0)} s)`);
+}

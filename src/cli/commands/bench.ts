@@ -1,0 +1,55 @@
+/**
+ * `mobilegrad bench`: steady-state training or inference speed of MobileNetV3-Small on this
+ * machine's adapter, warm-up excluded (src/train/measure.ts). With --json, one JSON line.
+ */
+import { UsageError } from '../../data/usage-error.js';
+import { init } from '../../device/device.js';
+import { measure } from '../../train/measure.js';
+import { helpText, parseArgs, type FlagSpec } from '../args.js';
+
+const BENCH_FLAGS: FlagSpec = {
+  task: { type: 'string', help: 'train (forward, backward, AdamW; batch already on the GPU) or infer (train)' },
+  'image-size': { type: 'number', help: 'input resolution (224)' },
+  'batch-size': { type: 'number', help: 'images per step (32)' },
+  steps: { type: 'number', help: 'timed steps after the warm-up (5)' },
+  warmup: { type: 'number', help: 'untimed steps first (3)' },
+  classes: { type: 'number', help: 'classifier outputs (10)' },
+  precision: { type: 'string', help: 'f32 (f16 is not available yet)' },
+  eager: { type: 'boolean', help: 'run every step eagerly instead of recording it once and replaying it' },
+  json: { type: 'boolean', help: 'print one JSON line' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+function wholeNumber(v: unknown, name: string, fallback: number, min: number): number {
+  const x = v === undefined ? fallback : (v as number);
+  if (!Number.isInteger(x) || x < min) throw new UsageError(`--${name} must be a whole number of at least ${min}, got ${x}`);
+  return x;
+}
+
+export async function cmdBench(argv: string[]): Promise<void> {
+  const { flags, positional } = parseArgs(argv, BENCH_FLAGS, 'bench');
+  if (flags.help) return void process.stdout.write(helpText('bench', '--task train|infer [--image-size N] [--batch-size N] [--steps N] [--json]', BENCH_FLAGS));
+  if (positional.length) throw new UsageError(`'bench' takes no file arguments, got '${positional[0]}'`);
+  const task = (flags.task as string | undefined) ?? 'train';
+  if (task !== 'train' && task !== 'infer') throw new UsageError(`--task must be train or infer, got '${task}'`);
+  const precision = (flags.precision as string | undefined) ?? 'f32';
+  if (precision === 'f16') throw new UsageError('--precision f16 is not available yet: mobilegrad trains in f32 (f16 storage kernels are planned; on lavapipe f16 math is slower than f32)');
+  if (precision !== 'f32') throw new UsageError(`--precision must be f32 or f16, got '${precision}'`);
+  const imageSize = wholeNumber(flags['image-size'], 'image-size', 224, 32);
+  const batchSize = wholeNumber(flags['batch-size'], 'batch-size', 32, task === 'train' ? 2 : 1);
+  const steps = wholeNumber(flags.steps, 'steps', 5, 1);
+  const warmup = wholeNumber(flags.warmup, 'warmup', 3, 0);
+  const numClasses = wholeNumber(flags.classes, 'classes', 10, 2);
+  const report = await init();
+  const m = await measure({ task, imageSize, batchSize, steps, warmup, numClasses, replay: !flags.eager });
+  const adapter = report.adapter.description || report.adapter.device || report.adapter.vendor;
+  const out = { ...m, precision, classes: numClasses, adapter };
+  if (flags.json) return void process.stdout.write(JSON.stringify(out) + '\n');
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  process.stdout.write(
+    `${task} ${imageSize}x${imageSize}, batch ${batchSize}, ${m.replay ? 'recorded step replayed' : 'eager'} (${adapter})\n` +
+      `  ${m.images_per_second.toFixed(2)} images/s, ${m.ms_per_step.toFixed(1)} ms per step (median of ${steps}, ${warmup} warm-up)\n` +
+      `  JavaScript ${m.js_ms_per_step.toFixed(3)} ms per step, ${m.dispatches_per_step.toFixed(0)} dispatches, ${m.submits_per_step.toFixed(1)} submits\n` +
+      `  peak GPU memory ${mib(m.peak_gpu_bytes)}\n`,
+  );
+}

@@ -1,0 +1,144 @@
+/**
+ * Steady-state speed of MobileNetV3-Small training and inference on the open device, as
+ * `mobilegrad bench` and the end-to-end benchmark (bench/e2e.ts) report it: warm-up steps excluded,
+ * the median of the timed steps, JavaScript issue time per step, dispatches and submits per step,
+ * peak GPU bytes. Training data here is already on the GPU (a fixed random batch), as in the
+ * PyTorch peer; bench/e2e.ts measures the trainer with its data pipeline separately.
+ */
+import { noGrad } from '../autograd/graph.js';
+import { getDevice } from '../device/device.js';
+import { mobilenetV3Small, type MobileNetV3Small } from '../models/mobilenet-v3.js';
+import { softmaxCrossEntropy } from '../ops/loss.js';
+import { AdamW } from '../optim/adam.js';
+import { randn, tensor } from '../tensor/create.js';
+import { perStepTensor } from '../tensor/per-step.js';
+import { Rng, seed as seedGlobal } from '../tensor/random.js';
+import { keep, tidy } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { StepRecorder } from './step-recorder.js';
+
+/** What to measure. */
+export interface MeasureOptions {
+  task: 'train' | 'infer';
+  imageSize: number;
+  batchSize: number;
+  /** Timed steps (default 5). */
+  steps?: number;
+  /** Untimed steps first (default 3: the optimizer's state, the recording, one replay). */
+  warmup?: number;
+  /** Record the step once and replay it (default true). */
+  replay?: boolean;
+  /** Classes of the classifier (default 10, as the peers). */
+  numClasses?: number;
+}
+
+/** One configuration's steady-state numbers. */
+export interface Measurement {
+  task: 'train' | 'infer';
+  image_size: number;
+  batch_size: number;
+  replay: boolean;
+  steps: number;
+  warmup: number;
+  /** Median wall time of a step, from issuing it to its loss (or logits) on the CPU. */
+  ms_per_step: number;
+  images_per_second: number;
+  /** Median JavaScript time spent issuing one step, its submit included (the wait for the GPU excluded). */
+  js_ms_per_step: number;
+  dispatches_per_step: number;
+  submits_per_step: number;
+  /** Highest GPU bytes the buffer pool held during the measurement, plus the recording's own buffers. */
+  peak_gpu_bytes: number;
+  /** Bytes reserved for the recorded step (its static plan); 0 when eager. */
+  plan_bytes: number;
+  /** Every timed step, ms. */
+  samples_ms: number[];
+  js_samples_ms: number[];
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function releaseModel(model: MobileNetV3Small): void {
+  for (const [, t] of model.stateTensors()) t.release();
+}
+
+/** Measures one configuration; frees everything it made before returning. */
+export async function measure(o: MeasureOptions): Promise<Measurement> {
+  const steps = o.steps ?? 5;
+  const warmup = o.warmup ?? 3;
+  const replay = o.replay ?? true;
+  const n = o.batchSize;
+  const size = o.imageSize;
+  const device = getDevice();
+  await device.sync();
+  device.pool.trim();
+  device.pool.resetPeak();
+  seedGlobal(1);
+  const model = mobilenetV3Small({ numClasses: o.numClasses ?? 10 });
+  const recorder = new StepRecorder(replay);
+  const disposers: (() => void)[] = [() => recorder.dispose(), () => releaseModel(model)];
+  let step: () => Tensor[];
+  if (o.task === 'train') {
+    model.train();
+    const opt = new AdamW(model.parameters(), { lr: 1e-3 });
+    const x = keep(randn([n, size, size, 3], { seed: 2 }));
+    const rng = new Rng(3);
+    const y = keep(tensor(Int32Array.from({ length: n }, () => Math.floor(rng.next() * model.numClasses)), [n]));
+    disposers.push(() => opt.dispose(), () => x.release(), () => y.release());
+    step = () =>
+      tidy(() => {
+        const logits = model.call(x);
+        const loss = softmaxCrossEntropy(logits, y);
+        void loss.backward();
+        opt.step();
+        opt.zeroGrad();
+        return [keep(loss)];
+      });
+  } else {
+    model.eval();
+    // A new image batch uploaded for every call, as a server would.
+    const rng = new Rng(4);
+    const pixels = Float32Array.from({ length: n * size * size * 3 }, () => rng.next() * 2 - 1);
+    step = () => tidy(() => noGrad(() => [keep(model.call(perStepTensor([n, size, size, 3], 'f32', () => pixels)))]));
+  }
+  const wall: number[] = [];
+  const js: number[] = [];
+  let dispatches = 0;
+  let submits = 0;
+  try {
+    for (let i = 0; i < warmup + steps; i++) {
+      const c0 = { ...device.dispatcher.counters };
+      const t0 = performance.now();
+      const [out] = recorder.run(`${o.task}|${n}|${size}`, step);
+      // Issuing ends with the submit (Dawn builds the Vulkan command buffer there, on this thread).
+      device.dispatcher.flush();
+      const t1 = performance.now();
+      await out!.toArray();
+      const t2 = performance.now();
+      out!.release();
+      if (i < warmup) continue;
+      js.push(t1 - t0);
+      wall.push(t2 - t0);
+      dispatches += device.dispatcher.counters.dispatches - c0.dispatches;
+      submits += device.dispatcher.counters.submits - c0.submits;
+    }
+    const stats = device.pool.stats();
+    const ms = median(wall);
+    return {
+      task: o.task, image_size: size, batch_size: n, replay: recorder.recorded, steps, warmup,
+      ms_per_step: ms, images_per_second: (n / ms) * 1000, js_ms_per_step: median(js),
+      dispatches_per_step: dispatches / steps, submits_per_step: submits / steps,
+      peak_gpu_bytes: stats.peakAllocatedBytes + (recorder.recorded ? recorder.stats.reservedBytes - stats.reservedBytes : 0),
+      plan_bytes: recorder.stats.reservedBytes,
+      samples_ms: wall.map((v) => Number(v.toFixed(3))), js_samples_ms: js.map((v) => Number(v.toFixed(4))),
+    };
+  } finally {
+    for (const d of disposers) d();
+    await device.sync();
+    device.pool.trim();
+  }
+}
