@@ -6,6 +6,7 @@
 #   5. vitest (console reporter + JSON in test-results/vitest.json)
 #   6. the kernel cases in headless Chromium (test/browser/run.mjs, JSON in test-results/browser.json)
 #   7. the training page in headless Chromium (test/browser/page.mjs, JSON in test-results/page.json)
+#   8. examples/ as smoke tests (scripts/run-examples.mjs --smoke, JSON in test-results/examples.json)
 # The last line is exactly "N passed, N failed"; the exit status is non-zero if anything failed
 # or vitest ran no tests.
 set -uo pipefail
@@ -95,6 +96,23 @@ if [ -f "$RESULTS/page.json" ]; then
 else
   echo "the page test wrote no summary (exit $page_rc)" >&2
   fail 1 "page"
+fi
+
+stamp "examples (smoke: MOBILEGRAD_SMOKE=1)"
+rm -f "$RESULTS/examples.json"
+node scripts/run-examples.mjs --smoke --json "$RESULTS/examples.json"
+examples_rc=$?
+if [ -f "$RESULTS/examples.json" ]; then
+  read -r e_passed e_failed < <(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(r.passed, r.failed);
+  ' "$RESULTS/examples.json")
+  pass "$e_passed"
+  [ "$e_failed" -gt 0 ] && fail "$e_failed" "examples"
+  if [ "$examples_rc" -ne 0 ] && [ "$e_failed" -eq 0 ]; then fail 1 "examples exit $examples_rc"; fi
+else
+  echo "the examples wrote no summary (exit $examples_rc)" >&2
+  fail 1 "examples"
 fi
 
 stamp "done"
