@@ -20,3 +20,15 @@ export const adamStep = defineKernel({
   inputs: ['ad_grad', 'ad_scalars'], outputs: [], inouts: ['ad_param', 'ad_m', 'ad_v'],
   uniforms: ['n', 'beta1', 'beta2', 'eps', 'slot'], workgroups: grid,
 });
+
+/** Adam / AdamW over three parameters at once (one dispatch instead of three). */
+export const adamStep3 = defineKernel({
+  name: 'adam_step3', source, entry: 'adam3',
+  inputs: ['a3_grad0', 'a3_grad1', 'a3_grad2', 'a3_scalars'], outputs: [],
+  inouts: ['a3_param0', 'a3_m0', 'a3_v0', 'a3_param1', 'a3_m1', 'a3_v1', 'a3_param2', 'a3_m2', 'a3_v2'],
+  uniforms: ['n0', 'n1', 'n2', 'slot0', 'slot1', 'slot2', 'wg1', 'wg2', 'beta1', 'beta2', 'eps'],
+  workgroups: (u) => grid1d((u.wg2! + Math.ceil(u.n2! / 256)) * 256, 256),
+});
+
+/** Storage bindings adamStep3 needs. */
+export const ADAM_STEP3_BINDINGS = 13;

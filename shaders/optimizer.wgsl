@@ -62,18 +62,76 @@ struct AdamParams { n: u32, beta1: f32, beta2: f32, eps: f32, slot: u32 }
 @group(0) @binding(4) var<storage, read_write> ad_v: array<f32>;
 @group(0) @binding(5) var<uniform> ap: AdamParams;
 
+// One element's Adam update: (new param, new m, new v). Shared by both entry points so that a
+// parameter updated alone or in a group of three gets the same bits.
+fn adam_update(param: f32, grad: f32, m0: f32, v0: f32, sc: vec4f, beta1: f32, beta2: f32, eps: f32) -> vec3f {
+  let w = param * (1.0 - sc.z);
+  let g = grad + sc.w * w;
+  let m = beta1 * m0 + (1.0 - beta1) * g;
+  let v = beta2 * v0 + (1.0 - beta2) * g * g;
+  return vec3f(w - sc.x * m / (sqrt(v) / sc.y + eps), m, v);
+}
+
 @compute @workgroup_size(256)
 fn adam(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (i >= ap.n) { return; }
   let s = ap.slot * 4u;
-  let step_size = ad_scalars[s];
-  let bc2_sqrt = ad_scalars[s + 1u];
-  let w = ad_param[i] * (1.0 - ad_scalars[s + 2u]);
-  let g = ad_grad[i] + ad_scalars[s + 3u] * w;
-  let m = ap.beta1 * ad_m[i] + (1.0 - ap.beta1) * g;
-  let v = ap.beta2 * ad_v[i] + (1.0 - ap.beta2) * g * g;
-  ad_m[i] = m;
-  ad_v[i] = v;
-  ad_param[i] = w - step_size * m / (sqrt(v) / bc2_sqrt + ap.eps);
+  let sc = vec4f(ad_scalars[s], ad_scalars[s + 1u], ad_scalars[s + 2u], ad_scalars[s + 3u]);
+  let r = adam_update(ad_param[i], ad_grad[i], ad_m[i], ad_v[i], sc, ap.beta1, ap.beta2, ap.eps);
+  ad_param[i] = r.x;
+  ad_m[i] = r.y;
+  ad_v[i] = r.z;
+}
+
+// ---- Adam / AdamW over three parameters in one dispatch (multi-tensor apply) ----
+// Workgroups [0, wg1) update parameter 0, [wg1, wg2) parameter 1, [wg2, end) parameter 2, 256
+// elements each; every workgroup works on one parameter, so the switch below is uniform within it.
+// Three is what fits the 16 storage bindings an adapter may give (4 per parameter + the scalars).
+struct Adam3Params { n0: u32, n1: u32, n2: u32, slot0: u32, slot1: u32, slot2: u32, wg1: u32, wg2: u32, beta1: f32, beta2: f32, eps: f32 }
+@group(0) @binding(0) var<storage, read> a3_grad0: array<f32>;
+@group(0) @binding(1) var<storage, read> a3_grad1: array<f32>;
+@group(0) @binding(2) var<storage, read> a3_grad2: array<f32>;
+@group(0) @binding(3) var<storage, read> a3_scalars: array<f32>;
+@group(0) @binding(4) var<storage, read_write> a3_param0: array<f32>;
+@group(0) @binding(5) var<storage, read_write> a3_m0: array<f32>;
+@group(0) @binding(6) var<storage, read_write> a3_v0: array<f32>;
+@group(0) @binding(7) var<storage, read_write> a3_param1: array<f32>;
+@group(0) @binding(8) var<storage, read_write> a3_m1: array<f32>;
+@group(0) @binding(9) var<storage, read_write> a3_v1: array<f32>;
+@group(0) @binding(10) var<storage, read_write> a3_param2: array<f32>;
+@group(0) @binding(11) var<storage, read_write> a3_m2: array<f32>;
+@group(0) @binding(12) var<storage, read_write> a3_v2: array<f32>;
+@group(0) @binding(13) var<uniform> a3: Adam3Params;
+
+fn a3_scalars_of(slot: u32) -> vec4f {
+  let s = slot * 4u;
+  return vec4f(a3_scalars[s], a3_scalars[s + 1u], a3_scalars[s + 2u], a3_scalars[s + 3u]);
+}
+
+@compute @workgroup_size(256)
+fn adam3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let wg = wid.y * nwg.x + wid.x;
+  if (wg < a3.wg1) {
+    let i = wg * 256u + lid;
+    if (i >= a3.n0) { return; }
+    let r = adam_update(a3_param0[i], a3_grad0[i], a3_m0[i], a3_v0[i], a3_scalars_of(a3.slot0), a3.beta1, a3.beta2, a3.eps);
+    a3_param0[i] = r.x;
+    a3_m0[i] = r.y;
+    a3_v0[i] = r.z;
+  } else if (wg < a3.wg2) {
+    let i = (wg - a3.wg1) * 256u + lid;
+    if (i >= a3.n1) { return; }
+    let r = adam_update(a3_param1[i], a3_grad1[i], a3_m1[i], a3_v1[i], a3_scalars_of(a3.slot1), a3.beta1, a3.beta2, a3.eps);
+    a3_param1[i] = r.x;
+    a3_m1[i] = r.y;
+    a3_v1[i] = r.z;
+  } else {
+    let i = (wg - a3.wg2) * 256u + lid;
+    if (i >= a3.n2) { return; }
+    let r = adam_update(a3_param2[i], a3_grad2[i], a3_m2[i], a3_v2[i], a3_scalars_of(a3.slot2), a3.beta1, a3.beta2, a3.eps);
+    a3_param2[i] = r.x;
+    a3_m2[i] = r.y;
+    a3_v2[i] = r.z;
+  }
 }

@@ -1,9 +1,10 @@
 /** Adam (L2 weight decay in the gradient) and AdamW (decoupled weight decay). */
-import { adamStep } from '../../kernels/optimizer.js';
+import { ADAM_STEP3_BINDINGS, adamStep, adamStep3 } from '../../kernels/optimizer.js';
+import { getDevice } from '../device/device.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, type ParamGroup, type ParamState, type ResolvedParamGroup } from './optimizer.js';
+import { Optimizer, type ParamGroup, type ParamState, type ResolvedParamGroup, type Update } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW}. */
 export interface AdamOptions {
@@ -50,6 +51,33 @@ export class Adam extends Optimizer {
     const t = state.step;
     const wd = group.weightDecay;
     return [group.lr / (1 - b1 ** t), Math.sqrt(1 - b2 ** t), this.decoupled ? group.lr * wd : 0, this.decoupled ? 0 : wd];
+  }
+
+  /**
+   * Three parameters per dispatch where the adapter allows 13 storage bindings per shader (the
+   * bit-identical single-parameter kernel otherwise, and for the last one or two): MobileNetV3-Small's
+   * 142 updates take 48 dispatches instead of 142.
+   */
+  protected override updateAll(updates: readonly Update[], scalars: Tensor): void {
+    const grouped = getDevice().device.limits.maxStorageBuffersPerShaderStage >= ADAM_STEP3_BINDINGS ? Math.floor(updates.length / 3) * 3 : 0;
+    const [b1, b2] = this.betas;
+    for (let k = 0; k < grouped; k += 3) {
+      const [a, b, c] = [updates[k]!, updates[k + 1]!, updates[k + 2]!];
+      const wg1 = Math.ceil(a.param.size / 256);
+      const wg2 = wg1 + Math.ceil(b.param.size / 256);
+      runKernel(adamStep3, {
+        a3_grad0: a.grad, a3_grad1: b.grad, a3_grad2: c.grad, a3_scalars: scalars,
+        a3_param0: a.param, a3_m0: a.state.buffers.expAvg!, a3_v0: a.state.buffers.expAvgSq!,
+        a3_param1: b.param, a3_m1: b.state.buffers.expAvg!, a3_v1: b.state.buffers.expAvgSq!,
+        a3_param2: c.param, a3_m2: c.state.buffers.expAvg!, a3_v2: c.state.buffers.expAvgSq!,
+      }, {}, {
+        n0: a.param.size, n1: b.param.size, n2: c.param.size, slot0: k, slot1: k + 1, slot2: k + 2, wg1, wg2, beta1: b1, beta2: b2, eps: this.eps,
+      });
+    }
+    for (let k = grouped; k < updates.length; k++) {
+      const u = updates[k]!;
+      this.update(u.param, u.grad, u.group, u.state, scalars, k);
+    }
   }
 
   protected override update(param: Tensor, grad: Tensor, _group: ResolvedParamGroup, state: ParamState, scalars: Tensor, slot: number): void {

@@ -56,7 +56,8 @@ export interface OptimizerStateDict {
 /** Floats of per-step values each parameter's update reads from the step's scalar buffer. */
 export const SCALARS_PER_PARAM = 4;
 
-interface Update {
+/** One parameter's update in a step. */
+export interface Update {
   param: Tensor;
   grad: Tensor;
   group: ResolvedParamGroup;
@@ -142,7 +143,7 @@ export abstract class Optimizer {
       return out;
     };
     const scalars = perStepTensor([updates.length * SCALARS_PER_PARAM], 'f32', advance);
-    updates.forEach((u, k) => this.update(u.param, u.grad, u.group, u.state, scalars, k));
+    this.updateAll(updates, scalars);
     scalars.release();
   }
 
@@ -227,6 +228,14 @@ export abstract class Optimizer {
    * and stored as f32); `state.step` already counts this update.
    */
   protected abstract stepScalars(group: ResolvedParamGroup, state: ParamState): number[];
+
+  /**
+   * Records the updates of every parameter of this step, update k reading its per-step values at
+   * slot k. The default is one {@link update} each; an optimizer may group several per dispatch.
+   */
+  protected updateAll(updates: readonly Update[], scalars: Tensor): void {
+    updates.forEach((u, k) => this.update(u.param, u.grad, u.group, u.state, scalars, k));
+  }
 
   /**
    * Records the fused update of `param` from `grad`. Its per-step values are at

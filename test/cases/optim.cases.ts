@@ -173,6 +173,32 @@ export default cases('optim', [
     },
   ],
   [
+    'AdamW updating parameters three per dispatch gives the bits of one per dispatch',
+    async () => {
+      // One optimizer over all five parameters (grouped where the adapter allows) against one
+      // optimizer per parameter (always the single-parameter kernel); lr changes between steps.
+      const grouped = await runGpu((ps) => new mg.AdamW(ps, { lr: 0.01, weightDecay: 0.05 }), 1);
+      const single = shapes.map((s, i) => mg.tensor(initial(i), s, { requiresGrad: true }));
+      const singleOpts = single.map((p) => new mg.AdamW([p], { lr: 0.01, weightDecay: 0.05 }));
+      single.forEach((p, i) => (p.grad = mg.tensor(gradAt(i, 1), shapes[i]!)));
+      singleOpts.forEach((o) => o.step());
+      singleOpts.forEach((o) => o.zeroGrad());
+      for (let t = 2; t <= 4; t++) {
+        grouped.opt.lr = 0.01 / t;
+        singleOpts.forEach((o) => (o.lr = 0.01 / t));
+        grouped.params.forEach((p, i) => (p.grad = mg.tensor(gradAt(i, t), shapes[i]!)));
+        single.forEach((p, i) => (p.grad = mg.tensor(gradAt(i, t), shapes[i]!)));
+        grouped.opt.step();
+        singleOpts.forEach((o) => o.step());
+        grouped.opt.zeroGrad();
+        singleOpts.forEach((o) => o.zeroGrad());
+      }
+      for (let i = 0; i < shapes.length; i++) expectClose(await grouped.params[i]!.toArray(), await single[i]!.toArray(), `grouped vs single [${shapes[i]}]`, 0, 0);
+      cleanup(grouped.params, grouped.opt);
+      single.forEach((p, i) => cleanup([p], singleOpts[i]!));
+    },
+  ],
+  [
     'training logits directly with Adam lowers the cross-entropy',
     async () => {
       const w = mg.tensor(randomData(4 * 5, 3, -1, 1), [4, 5], { requiresGrad: true });
