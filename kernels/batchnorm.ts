@@ -17,6 +17,7 @@ export const bnStatsPartial = defineVecKernel({
   outputs: ['spart'],
   uniforms: ['m', 'cv', 'splits', 'chunk'],
   workgroups: (u) => grid1d(u.splits! * u.cv!, 64),
+  cost: (u, _c, w) => ({ flops: 3 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (u.m! + 2 * u.splits!) }),
 });
 
 /** Stage 2: batch mean and 1/std into stats [2, C]; updates the running statistics in place. */
@@ -51,6 +52,7 @@ export const bnApply = defineVecKernel({
   outputs: ['ay'],
   uniforms: ['m', 'cv', 'rows', 'blocks'],
   workgroups: (u) => grid1d(u.blocks! * u.cv!, 64),
+  cost: (u, _c, w) => ({ flops: 4 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (2 * u.m! + 4) }),
 });
 
 /** Backward stage 1: per-split sums of dz and dz * xhat, part [splits, 2, C]. */
@@ -62,6 +64,7 @@ export const bnBackwardPartial = defineVecKernel({
   outputs: ['bpart'],
   uniforms: ['m', 'cv', 'splits', 'chunk'],
   workgroups: (u) => grid1d(u.splits! * u.cv!, 64),
+  cost: (u, _c, w) => ({ flops: 6 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (2 * u.m! + 4 + 2 * u.splits!) }),
 });
 
 /** Backward stage 2: dbeta and dgamma [C]. */
@@ -84,4 +87,5 @@ export const bnBackwardDx = defineVecKernel({
   outputs: ['dx_out'],
   uniforms: ['m', 'cv', 'rows', 'blocks'],
   workgroups: (u) => grid1d(u.blocks! * u.cv!, 64),
+  cost: (u, _c, w) => ({ flops: 6 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (3 * u.m! + 6) }),
 });

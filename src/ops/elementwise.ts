@@ -1,5 +1,6 @@
 /** Elementwise arithmetic with broadcasting, sums and means: forward kernels and backward rules. */
-import { affineKernel, binaryKernel, BinaryOp, expandKernel, reduceMidKernel } from '../../kernels/elementwise.js';
+import { affineKernel, binaryKernel, BinaryOp, binaryRowsKernel, COPY_OP, reduceMidKernel } from '../../kernels/elementwise.js';
+import { pickWidth } from '../../kernels/vec.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
 import { numel } from '../tensor/dtype.js';
@@ -14,18 +15,51 @@ export function moveTo(t: Tensor, shape: readonly number[]): Tensor {
   return v;
 }
 
+/** Threads the row-walking kernels aim for: enough for every core of a CPU adapter, each with a run of rows. */
+const ROW_THREADS = 16384;
+
+/**
+ * Runs `binary_rows` on the output [outer, mid, inner]: `a` (and `b`, unless op is COPY_OP) each
+ * full-size or broadcast along mid. vec4 when inner % 4 == 0.
+ */
+function rowsKernel(op: number, a: Tensor, aFull: boolean, b: Tensor, bFull: boolean, shape: readonly number[], outer: number, mid: number, inner: number): Tensor {
+  const { kernel, w } = pickWidth(binaryRowsKernel, inner);
+  const iv = inner / w;
+  const rows = Math.min(mid, Math.max(1, Math.ceil((outer * mid * iv) / ROW_THREADS)));
+  const strides = (full: boolean) => (full ? [mid * iv, iv] : [iv, 0]);
+  const [aOs, aMs] = strides(aFull);
+  const [bOs, bMs] = strides(bFull);
+  return runKernel1(kernel, { ra: a, rb: b }, { shape }, {
+    outer, mid, inner: iv, rows, blocks: Math.ceil(mid / rows), a_os: aOs!, a_ms: aMs!, b_os: bOs!, b_ms: bMs!,
+  }, { constants: { OP: op } });
+}
+
 function binary(op: keyof typeof BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, op);
+  const n = numel(shape);
+  const aFull = a.size === n;
+  const bFull = b.size === n;
+  // Equal shapes: rows of 4 (vec4) or 1 element. One operand broadcast along one block of
+  // dimensions (SE gates, per-channel vectors): that operand's pattern. Anything else: the fallback.
+  if (aFull && bFull) {
+    const inner = n % 4 === 0 ? 4 : 1;
+    return rowsKernel(BinaryOp[op], a, true, b, true, shape, 1, n / inner, inner);
+  }
   const pa = patternOf(a.shape, shape, op);
   const pb = patternOf(b.shape, shape, op);
+  if (aFull || bFull) {
+    const p = aFull ? pb : pa;
+    return rowsKernel(BinaryOp[op], a, aFull, b, bFull, shape, p.outer, p.mid, p.inner);
+  }
   return runKernel1(binaryKernel, { a, b }, { shape }, {
-    n: numel(shape), op: BinaryOp[op], a_mid: pa.mid, a_inner: pa.inner, b_mid: pb.mid, b_inner: pb.inner,
+    n, op: BinaryOp[op], a_mid: pa.mid, a_inner: pa.inner, b_mid: pb.mid, b_inner: pb.inner,
   });
 }
 
 /** y = x * scale + shift, with autograd. */
 export function affine(x: Tensor, scale: number, shift = 0): Tensor {
-  const y = runKernel1(affineKernel, { x_in: x }, { shape: x.shape }, { n: x.size, scale, shift });
+  const { kernel, w } = pickWidth(affineKernel, x.size);
+  const y = runKernel1(kernel, { x_in: x }, { shape: x.shape }, { n: x.size / w, scale, shift });
   return attach(y, 'affine', [x], (g) => [affine(g, scale)]);
 }
 
@@ -39,13 +73,20 @@ export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
   return moveTo(reduceMid(x, p.outer, p.mid, p.inner), shape);
 }
 
-/** out[o, j] = sum_m x[o, m, j] for x viewed as [outer, mid, inner]; two passes when mid is long. */
-export function reduceMid(x: Tensor, outer: number, mid: number, inner: number): Tensor {
+/**
+ * out[o, j] = sum_m x[o, m, j] (times y[o, m, j] when `y` is given: the product is never stored)
+ * for x viewed as [outer, mid, inner]; two passes or more when mid is long.
+ */
+export function reduceMid(x: Tensor, outer: number, mid: number, inner: number, y?: Tensor): Tensor {
+  const { kernel, w } = pickWidth(reduceMidKernel, inner);
+  const iv = inner / w;
   // Enough threads to keep the adapter busy, each summing a contiguous chunk of at least 32.
-  const splits = Math.max(1, Math.min(Math.ceil(mid / 32), Math.ceil(16384 / Math.max(1, outer * inner))));
+  const splits = Math.max(1, Math.min(Math.ceil(mid / 32), Math.ceil(8192 / Math.max(1, outer * iv))));
   const chunk = Math.ceil(mid / splits);
   const real = Math.ceil(mid / chunk);
-  const part = runKernel1(reduceMidKernel, { src: x }, { shape: [outer, real, inner] }, { outer, mid, inner, splits: real, chunk });
+  const part = runKernel1(kernel, { src: x, src2: y ?? x }, { shape: [outer, real, inner] }, { outer, mid, inner: iv, splits: real, chunk }, {
+    constants: { PRODUCT: y ? 1 : 0 },
+  });
   if (real === 1) return moveTo(part, [outer, inner]);
   const out = reduceMid(part, outer, real, inner);
   part.release();
@@ -81,7 +122,12 @@ export function mul(a: Tensor, b: Tensor | number): Tensor {
   ]);
 }
 
+/** sumTo(g * other, shape); when `other` is full-size the product is summed as it is formed (one pass). */
 function reduceProduct(g: Tensor, other: Tensor, shape: readonly number[]): Tensor {
+  if (other.size === g.size && numel(shape) !== g.size) {
+    const p = patternOf(shape, g.shape, 'mul');
+    return moveTo(reduceMid(g, p.outer, p.mid, p.inner, other), shape);
+  }
   const prod = binary('mul', g, other);
   const out = sumTo(prod, shape);
   if (out.size !== prod.size) prod.release();
@@ -152,7 +198,7 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDims = fa
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   if (x.size === numel(shape)) return x.view(shape);
   const p = patternOf(x.shape, shape, 'broadcastTo');
-  const y = runKernel1(expandKernel, { e_in: x }, { shape }, { n: numel(shape), mid: p.mid, inner: p.inner });
+  const y = rowsKernel(COPY_OP, x, false, x, false, shape, p.outer, p.mid, p.inner);
   return attach(y, 'broadcastTo', [x], (g) => [sumTo(g, x.shape)]);
 }
 

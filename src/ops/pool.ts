@@ -1,6 +1,7 @@
 /** Pooling: forward kernels and backward rules side by side. */
 import { reduceMidKernel } from '../../kernels/elementwise.js';
 import { gapBackward, gapForward } from '../../kernels/pool.js';
+import { pickWidth } from '../../kernels/vec.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
@@ -13,24 +14,31 @@ import type { Tensor } from '../tensor/tensor.js';
 export function globalAvgPool(x: Tensor): Tensor {
   if (x.shape.length !== 4) throw new MobilegradError(`globalAvgPool: x must be [N, H, W, C], got [${x.shape.join(', ')}]`);
   if (x.dtype !== 'f32') throw new MobilegradError(`globalAvgPool: x must be f32, got ${x.dtype}`);
-  const [n, h, w, c] = x.shape as [number, number, number, number];
-  const hw = h * w;
+  const [n, h, wd, c] = x.shape as [number, number, number, number];
+  const hw = h * wd;
   const scale = 1 / hw;
+  const { kernel: fwd, w } = pickWidth(gapForward, c);
+  const cv = c / w;
   let y: Tensor;
-  const threads = n * c;
+  const threads = n * cv;
   // Few output channels and a long spatial axis leave most of the device idle with one thread per
   // output: sum chunks of rows in parallel first (reduce_mid), then finish with the scale.
-  const splits = threads < 4096 && hw > 256 ? Math.min(Math.ceil(hw / 64), Math.ceil(16384 / threads)) : 1;
+  const splits = threads < 2048 && hw > 256 ? Math.min(Math.ceil(hw / 64), Math.ceil(8192 / threads)) : 1;
   if (splits > 1) {
     const chunk = Math.ceil(hw / splits);
     const real = Math.ceil(hw / chunk);
-    const part = runKernel1(reduceMidKernel, { src: x }, { shape: [n, real, c] }, { outer: n, mid: hw, inner: c, splits: real, chunk });
-    y = runKernel1(gapForward, { gsrc: part }, { shape: [n, c] }, { outer: n, mid: real, c, scale });
+    const part = runKernel1(pickWidth(reduceMidKernel, c).kernel, { src: x, src2: x }, { shape: [n, real, c] }, { outer: n, mid: hw, inner: cv, splits: real, chunk }, {
+      constants: { PRODUCT: 0 },
+    });
+    y = runKernel1(fwd, { gsrc: part }, { shape: [n, c] }, { outer: n, mid: real, cv, scale });
     part.release();
   } else {
-    y = runKernel1(gapForward, { gsrc: x }, { shape: [n, c] }, { outer: n, mid: hw, c, scale });
+    y = runKernel1(fwd, { gsrc: x }, { shape: [n, c] }, { outer: n, mid: hw, cv, scale });
   }
+  // Backward: about 16384 threads, each writing a run of positions of one channel group.
+  const rows = Math.min(hw, Math.max(1, Math.ceil((n * hw * cv) / 16384)));
+  const back = pickWidth(gapBackward, c).kernel;
   return attach(y, 'globalAvgPool', [x], (g) => [
-    runKernel1(gapBackward, { gdy: g }, { shape: x.shape }, { n: x.size, hwc: hw * c, c, scale }),
+    runKernel1(back, { gdy: g }, { shape: x.shape }, { n, hw, cv, rows, blocks: Math.ceil(hw / rows), scale }),
   ]);
 }

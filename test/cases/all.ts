@@ -1,6 +1,6 @@
 /** Every kernel case: run by test/kernels.test.ts under vitest and by the Chromium suite. */
 import type { Case } from '../support/cases.js';
-import elementwise, { activationCases } from './elementwise.cases.js';
+import elementwise, { activationCases, seScaleCases } from './elementwise.cases.js';
 import matmulCases from './matmul.cases.js';
 import augmentCases from './augment.cases.js';
 import batchnormCases, { poolCases } from './batchnorm.cases.js';
@@ -10,4 +10,4 @@ import optimCases from './optim.cases.js';
 import convCases from './conv.cases.js';
 import int8Cases from './int8.cases.js';
 
-export const allCases: Case[] = [...elementwise, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...weightedLossCases, ...dropoutCases, ...optimCases, ...convCases, ...int8Cases];
+export const allCases: Case[] = [...elementwise, ...seScaleCases, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...weightedLossCases, ...dropoutCases, ...optimCases, ...convCases, ...int8Cases];

@@ -286,7 +286,9 @@ export const poolCases = cases('pool', [
     [3, 1, 1, 5], // H*W = 1
     [1, 1, 1, 7], // batch 1, H*W = 1
     [1, 64, 80, 3], // long spatial axis, few channels: split path through reduce_mid
-    [2, 7, 7, 300], // MobileNet-like tail: many channels, short spatial axis
+    [2, 7, 7, 300], // MobileNet-like tail: many channels, short spatial axis (vec4)
+    [2, 20, 21, 8], // vec4, long spatial axis: split path
+    [3, 3, 5, 4], // vec4, one channel group
   ].map((shape, k): [string, () => Promise<void>] => [
     `globalAvgPool [${shape}] forward and backward vs float64`,
     async () => {

@@ -37,12 +37,18 @@ const shapes: [number[], number[]][] = [
   [[2, 9, 11, 13], [13]], // per-channel (NHWC bias)
   [[3, 5, 5, 7], [3, 1, 1, 7]], // SE gate
   [[1, 3, 3, 5], [1]], // scalar tensor, batch 1
-  [[7], [5, 1]], // both broadcast? -> a [5,7]
+  [[7], [5, 1]], // both broadcast -> [5, 7]: the general fallback kernel
+  // Rows of a multiple of 4 floats take the vec4 kernels (kernels/vec.ts).
+  [[2, 5, 7, 8], [2, 5, 7, 8]], // equal, vec4
+  [[2, 3, 5, 12], [12]], // per-channel, vec4
+  [[3, 5, 5, 16], [3, 1, 1, 16]], // SE gate, vec4
+  [[1, 2, 2, 8], [2, 1, 1, 8]], // SE gate on the left operand's side: a broadcast along batch
+  [[5, 1, 8], [1, 3, 8]], // both broadcast, vec4-sized rows: the fallback
 ];
 
 export default cases('elementwise', [
   ...(['add', 'sub', 'mul', 'div'] as Op[]).flatMap((op, oi) =>
-    shapes.slice(0, 4).map(([as, bs], si): [string, () => Promise<void>] => [
+    shapes.map(([as, bs], si): [string, () => Promise<void>] => [
       `${op} [${as}] with [${bs}]`,
       async () => {
         const a = randomData(prod(as), 11 + si + 7 * oi);
@@ -65,6 +71,9 @@ export default cases('elementwise', [
         [[1, 301, 17], [0, 1]],
         [[5, 3], [1]],
         [[9, 5000, 3], [0, 1]],
+        [[2, 37, 41, 8], [1, 2]], // vec4 rows
+        [[3, 4, 5, 8], [1, 2]], // vec4, with gradcheck (broadcastTo through binary_rows)
+        [[9, 5000, 4], [0, 1]], // vec4, split in passes
       ] as [number[], number[]][]) {
         const x = randomData(prod(shape), shape[1]!);
         const t = mg.tensor(x, shape);
@@ -87,6 +96,38 @@ export default cases('elementwise', [
       }
     },
   ],
+]);
+
+/** SE-style x [N,H,W,C] * gate [N,1,1,C]: the gate gradient summed as the product is formed equals sum(g * x). */
+async function checkGateGradient(shape: number[], seed: number): Promise<void> {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const x = randomData(prod(shape), seed);
+  const gate = randomData(n * c, seed + 1);
+  const g = randomData(prod(shape), seed + 2);
+  const tx = mg.tensor(x, shape, { requiresGrad: true });
+  const tgate = mg.tensor(gate, [n, 1, 1, c], { requiresGrad: true });
+  const y = mg.mul(tx, tgate);
+  const tg = mg.tensor(g, shape);
+  await y.backward(tg);
+  const want = new Float64Array(n * c);
+  for (let i = 0; i < x.length; i++) want[Math.floor(i / (h * w * c)) * c + (i % c)] += g[i]! * x[i]!;
+  const fused = await tgate.grad!.toArray();
+  expectClose(fused, want, `gate gradient [${shape}] vs float64`, 1e-5, 1e-5);
+  // The unfused path: materialise g * x, then sum it over H, W.
+  const prodT = mg.noGrad(() => mg.mul(tg, tx));
+  const unfused = mg.sum(prodT, [1, 2], true);
+  expectClose(fused, await unfused.toArray(), `gate gradient [${shape}]: fused vs unfused`, 1e-5, 1e-6);
+  expectClose(await tx.grad!.toArray(), g.map((v, i) => v * gate[Math.floor(i / (h * w * c)) * c + (i % c)]!), `x gradient [${shape}]`, 1e-6, 1e-6);
+  [tx, tgate, y, tg, prodT, unfused, tx.grad!, tgate.grad!].forEach((t) => t.release());
+}
+
+export const seScaleCases = cases('elementwise', [
+  ['SE gate multiply: fused gate gradient (vec4 and scalar, short and split spatial sums) vs float64 and the unfused sum', async () => {
+    await checkGateGradient([2, 5, 7, 16], 1);
+    await checkGateGradient([3, 4, 3, 7], 2);
+    await checkGateGradient([2, 40, 40, 8], 3);
+    await checkGateGradient([1, 1, 1, 4], 4);
+  }],
 ]);
 
 export const activationCases = cases('activation', (['relu', 'relu6', 'hswish', 'hsigmoid'] as const).map((name) => [
