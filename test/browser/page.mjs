@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
+import { CHROMIUM, openPage, waitFor, waitForDone } from '../../scripts/web-browser.mjs';
 import { startWebServer } from '../../scripts/web-server.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -34,11 +35,6 @@ const arg = (name) => {
 };
 const jsonPath = arg('json');
 const keepDir = arg('keep');
-const chromiumPath = process.env.MOBILEGRAD_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-gpu-sandbox',
-  '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 const CLASSES = ['apple', 'banana', 'cherry'];
 const PER_CLASS = 20;
 
@@ -125,19 +121,6 @@ function comparePredictions(pagePreds, node, paths) {
   return { maxDiff, mismatches };
 }
 
-async function waitFor(what, fn, timeoutMs, tab) {
-  const t = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t > timeoutMs) {
-      const status = tab ? await tab.getByTestId('status').textContent().catch(() => '?') : '';
-      throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${tab ? `; status: ${status}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 const statusText = (tab) => tab.getByTestId('status').textContent();
 
 async function predictInPage(tab, paths) {
@@ -153,14 +136,14 @@ async function predictInPage(tab, paths) {
 }
 
 async function main() {
-  if (!existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath} (bash scripts/setup-system.sh installs Debian's chromium)`);
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (bash scripts/setup-system.sh installs Debian's chromium)`);
   ensureBuilt();
-  const { chromium } = await import('playwright-core');
   const work = keepDir ? resolve(keepDir) : mkdtempSync(join(tmpdir(), 'mg-page-'));
   mkdirSync(work, { recursive: true });
   const cleanups = [];
   try {
     const dataDir = join(work, 'fruit');
+    rmSync(dataDir, { recursive: true, force: true });
     const imagePaths = makeDataset(dataDir);
 
     // A model trained by the CLI, to load into the page later (runs while Chromium starts).
@@ -169,34 +152,21 @@ async function main() {
 
     const server = await startWebServer({ port: 0 });
     cleanups.push(() => server.close());
-    const origin = new URL(server.url).origin;
-    const foreign = new Set();
-    const profile = join(work, 'profile');
-    rmSync(profile, { recursive: true, force: true });
-    rmSync(join(work, 'profile-bare'), { recursive: true, force: true });
-    mkdirSync(profile, { recursive: true });
-    const context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS, acceptDownloads: true, timeout: 120_000 });
-    cleanups.push(() => context.close().catch(() => {}));
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith('data:') || url.startsWith('blob:') || url.startsWith(origin + '/')) return route.continue();
-      foreign.add(url);
-      return route.abort('blockedbyclient');
-    });
-    context.on('request', (req) => {
-      const url = req.url();
-      if (!url.startsWith('data:') && !url.startsWith('blob:') && !url.startsWith(origin + '/')) foreign.add(url);
-    });
-    const tab = context.pages()[0] ?? (await context.newPage());
     const pageErrors = [];
-    tab.on('pageerror', (e) => pageErrors.push(e.message));
-    tab.on('console', (m) => {
-      if (m.type() === 'error') {
-        pageErrors.push(m.text());
-        console.log(`console.error: ${m.text().slice(0, 2000)}`);
-      }
+    const opened = await openPage({
+      profile: join(work, 'profile'),
+      server,
+      beforeLoad: (tab) => {
+        tab.on('pageerror', (e) => pageErrors.push(e.message));
+        tab.on('console', (m) => {
+          if (m.type() !== 'error') return;
+          pageErrors.push(m.text());
+          console.log(`console.error: ${m.text().slice(0, 2000)}`);
+        });
+      },
     });
-    await tab.goto(server.url, { waitUntil: 'load' });
+    cleanups.push(() => opened.close());
+    const { tab, foreign } = opened;
     const gpu = await waitFor('WebGPU', async () => {
       const t = await tab.getByTestId('gpu-status').textContent();
       return t.startsWith('Looking') ? null : t;
@@ -240,11 +210,7 @@ async function main() {
     const offer = await waitFor('the resume offer', async () => (await tab.getByTestId('saved-run').isVisible()) && tab.getByTestId('saved-run').textContent(), 30_000, tab);
     record('a reloaded tab offers to resume the run from browser storage', /1 of 2 epochs done/.test(offer), offer.replace(/\s+/g, ' '));
     await tab.getByTestId('resume-saved').click();
-    const done = await waitFor('training to finish', async () => {
-      const s = await statusText(tab);
-      if (/^Error/.test(s)) throw new Error(`the page reported: ${s}`);
-      return /done$/.test(s) && s;
-    }, 300_000, tab);
+    const done = await waitForDone(tab, 300_000);
     const metrics = JSON.parse(await tab.getByTestId('metrics').textContent());
     const h = metrics.history;
     record('status ends in "done" and metrics hold val_accuracy in [0, 1] and the epochs',
@@ -288,15 +254,12 @@ async function main() {
     record('no errors in the page console', pageErrors.length === 0, pageErrors.slice(0, 3).join(' | '));
     summary.foreignRequests = [...foreign];
     record('no request left the page\'s origin (127.0.0.1)', foreign.size === 0, [...foreign].slice(0, 5).join(', '));
-    await context.close();
+    await opened.close();
 
     // 5. Without WebGPU: the page says which browsers and flags give it.
-    const bare = await chromium.launchPersistentContext(join(work, 'profile-bare'), {
-      executablePath: chromiumPath, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-features=WebGPU,Vulkan', '--no-first-run'], timeout: 120_000,
-    });
-    cleanups.push(() => bare.close().catch(() => {}));
-    const t2 = bare.pages()[0] ?? (await bare.newPage());
-    await t2.goto(server.url, { waitUntil: 'load' });
+    const bare = await openPage({ profile: join(work, 'profile-bare'), server, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-features=WebGPU,Vulkan', '--no-first-run'] });
+    cleanups.push(() => bare.close());
+    const t2 = bare.tab;
     const msg = await waitFor('the no-WebGPU message', async () => (await t2.getByTestId('no-gpu').isVisible()) && t2.getByTestId('no-gpu').textContent(), 60_000, t2);
     record('without WebGPU the page names the browsers and flags that give it, and cannot start', /Chrome/.test(msg) && /--enable-unsafe-webgpu/.test(msg) && (await t2.getByTestId('train').isDisabled()), msg.slice(0, 160));
   } finally {

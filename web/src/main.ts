@@ -477,8 +477,14 @@ function onError(context: string, message: string): void {
 worker.onerror = (e) => {
   e.preventDefault();
   phase = 'idle';
+  if (gpuOk !== true) {
+    // The worker died before it found an adapter: for the user that is the same as no WebGPU.
+    gpuOk = false;
+    showNoGpu(`${NO_WEBGPU_HELP} (The training worker stopped before it found a WebGPU adapter${e.message ? `: ${e.message}` : ''}.)`);
+    return;
+  }
   updateButtons();
-  setStatus(`Error: the training worker failed to start or crashed (${e.message || 'no message'}). Reload the page; a saved run can be resumed.`, 'error');
+  setStatus(`Error: the training worker failed or crashed (${e.message || 'no message'}). Reload the page; a saved run can be resumed.`, 'error');
 };
 
 function showNoGpu(text: string): void {

@@ -85,7 +85,8 @@ async function decode(job: number, files: LabelledFile[], classes: string[], siz
     }
   }
   if (job !== decodeJob) return;
-  dataset = { images: images.slice(0, count * per), labels: labels.slice(0, count), paths, imageSize: size };
+  // No copy when every file decoded: at 5,000 images x 224 px the buffer is 753 MB.
+  dataset = { images: count === files.length ? images : images.slice(0, count * per), labels: labels.slice(0, count), paths, imageSize: size };
   post({ type: 'decoded', job, imageSize: size, perClass, skipped, bytes: count * per });
 }
 
