@@ -174,10 +174,16 @@ export function imbalanceAdvice(c: DatasetCheck): string {
     + 'the model will favour the large classes: use --class-weights auto, or add images to the small ones';
 }
 
-/** One-line warnings for the start of training (nothing when the data look fine). */
-export function checkWarnings(c: DatasetCheck, maxGroups = 5): string[] {
+/**
+ * One-line warnings for the start of training (nothing when the data look fine). With
+ * `classWeightsOn` the imbalance is only noted, since the remedy is already in use.
+ */
+export function checkWarnings(c: DatasetCheck, options: { maxGroups?: number; classWeightsOn?: boolean } = {}): string[] {
+  const maxGroups = options.maxGroups ?? 5;
   const out: string[] = [];
-  if (c.imbalance.warn) out.push(imbalanceAdvice(c));
+  const i = c.imbalance;
+  if (i.warn && options.classWeightsOn) out.push(`classes are imbalanced ("${i.largest}" ${i.largestCount} images, "${i.smallest}" ${i.smallestCount}, ratio ${i.ratio.toFixed(1)}:1): --class-weights auto balances the loss`);
+  else if (i.warn) out.push(imbalanceAdvice(c));
   for (const scope of ['across-classes', 'train-val', 'within-class'] as const) {
     const found = c.duplicates.filter((d) => d.scopes.includes(scope));
     if (!found.length) continue;

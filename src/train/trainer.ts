@@ -15,6 +15,7 @@ import { loadWeights } from '../models/weights.js';
 import { drawLrFind, formatLr } from '../report/lr-find-chart.js';
 import { writeFileAtomic } from '../report/write-file-atomic.js';
 import { bestEpoch, isImprovement, shouldStopEarly } from './best-epoch.js';
+import { quantizeAfterTraining, type Int8RunSummary } from '../quant/after-training.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
 import { balancedClassWeights } from './class-weights.js';
 import { evaluate, type EvalResult } from './evaluate.js';
@@ -64,6 +65,8 @@ export interface TrainSummary {
   trainImages: number;
   valImages: number;
   modelBytes: number;
+  /** `--quantize`: the int8 model, its size and its accuracy next to the float model's. */
+  int8: Int8RunSummary | null;
   /** `early-stopped`: --patience epochs passed without a better validation accuracy. */
   stopped: 'completed' | 'interrupted' | 'early-stopped';
   options: TrainOptions;
@@ -105,13 +108,14 @@ export async function train(options: Partial<TrainOptions> & { data: string }, e
   }
   checkOutDir(out, o);
   checkOptions(o); // refuse impossible values before reading any data
-  if (o.quantize) throw new UsageError('--quantize: int8 quantization is not available yet (it is planned: issue 6). Train without --quantize.');
   const prep = await prepareData(o);
   if (prep.skipped.length) {
     const list = prep.skipped.slice(0, 10).map((s) => `${s.path} (${s.reason})`).join('; ');
     warn(`skipped ${prep.skipped.length} file(s): ${list}${prep.skipped.length > 10 ? '; ...' : ''}`);
   }
-  const dataWarnings = o.checkData ? checkWarnings(checkDataset({ classes: prep.classes, images: prep.checked, undecodable: [], imageSize: o.imageSize })) : [];
+  const dataWarnings = o.checkData
+    ? checkWarnings(checkDataset({ classes: prep.classes, images: prep.checked, undecodable: [], imageSize: o.imageSize }), { classWeightsOn: o.classWeights === 'auto' })
+    : [];
   for (const w of dataWarnings) warn(w);
   const recipe = recommendRecipe(prep.trainIdx.length + prep.valIdx.length);
   if (o.recipe === 'auto' && !o.resume) {
@@ -183,7 +187,7 @@ export async function train(options: Partial<TrainOptions> & { data: string }, e
   let best = bestEpoch(history);
   while (!run.done) {
     if (shouldStopEarly(history, o.patience)) {
-      info(`early stop: validation accuracy has not improved for ${o.patience} epoch(s) since epoch ${best!.epoch} (--patience ${o.patience})`);
+      info(`early stop: validation accuracy has not improved for ${o.patience} epoch(s) (--patience ${o.patience}); saved model: epoch ${best!.epoch}`);
       stopped = 'early-stopped';
       break;
     }
@@ -222,6 +226,10 @@ export async function train(options: Partial<TrainOptions> & { data: string }, e
   }
   const config = modelConfig(best ?? last);
   const modelBytes = await saveModel(out, run.model, config);
+  // --quantize: the int8 model of the saved (best) weights, in <out>/int8, checked against them.
+  const int8 = o.quantize && stopped !== 'interrupted'
+    ? await quantizeAfterTraining(run.model, config, prep.set, prep.trainIdx, prep.valIdx, out, { batchSize: run.batchSize, seed: o.seed }, info)
+    : null;
   const metrics = evaluation ? classificationMetrics(evaluation.confusion, prep.classes, {
     loss: evaluation.loss, probabilities: evaluation.probabilities, labels: Int32Array.from(prep.valIdx, (i) => prep.set.labels[i]!),
   }) : null;
@@ -244,6 +252,7 @@ export async function train(options: Partial<TrainOptions> & { data: string }, e
     trainImages: prep.trainIdx.length,
     valImages: prep.valIdx.length,
     modelBytes,
+    int8,
     stopped,
     options: o,
   };
