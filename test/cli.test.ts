@@ -75,7 +75,6 @@ describe('mobilegrad CLI', () => {
       expectRefusal(await runCli(cli, ['train', '--data', data, '--lr', 'fast']), /--lr/);
       expectRefusal(await runCli(cli, ['train', '--data', data, '--bogus']), /unknown option --bogus/);
     });
-    it('--quantize says plainly that it is not available yet', async () => expectRefusal(await runCli(cli, ['train', '--data', data, '--quantize', '--allow-small']), /quantiz/i));
     it('an --out folder that holds another run', async () => {
       const out = tmp();
       writeFileSync(join(out, 'metrics.json'), '[]');

@@ -67,6 +67,9 @@ export async function quantizeToFolder(job: QuantizeJob, floatModelDir?: string)
   const method = job.method ?? DEFAULT_RANGE_METHOD;
   const bs = job.batchSize ?? 32;
   const maxDrop = job.maxDrop ?? 1.0;
+  // Evaluation semantics: BatchNorm's running statistics (what folding uses), no dropout.
+  const wasTraining = job.model.training;
+  job.model.eval();
   log(`calibrating on ${job.calibIdx.length} images (${method} ranges)...`);
   const { net, folded } = await quantizeModel(job.model, job.set, job.calibIdx, { method, batchSize: bs });
   const int8 = new Int8Model(net);
@@ -115,5 +118,6 @@ export async function quantizeToFolder(job: QuantizeJob, floatModelDir?: string)
     return summary;
   } finally {
     int8.release();
+    if (wasTraining) job.model.train();
   }
 }

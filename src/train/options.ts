@@ -15,7 +15,7 @@ export interface TrainOptions {
   epochs: number;
   lr: number;
   imageSize: number;
-  /** int8 post-training quantization at the end (not available yet: issue 6). */
+  /** Also write the int8 model (post-training quantization, in <out>/int8) at the end. */
   quantize: boolean;
   /** 'auto' applies the size-based recipe. */
   recipe: 'none' | 'auto';

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { init } from '../../device/device.js';
 import { loadImageFolder } from '../../data/dataset.js';
 import { UsageError } from '../../data/usage-error.js';
-import type { RangeMethod } from '../../quant/calibrate.js';
+import { DEFAULT_RANGE_METHOD, type RangeMethod } from '../../quant/calibrate.js';
 import { Int8Model } from '../../quant/int8-model.js';
 import { quantizeToFolder } from '../../quant/pipeline.js';
 import { DEFAULT_CALIBRATION_IMAGES, pickCalibration } from '../../quant/ptq.js';
@@ -17,7 +17,7 @@ const QUANTIZE_FLAGS: FlagSpec = {
   calib: { type: 'string', help: 'folder of class subfolders (training images) to calibrate on (required)' },
   val: { type: 'string', help: 'folder of class subfolders to compare float and int8 on (default: the --calib folder)' },
   out: { type: 'string', help: 'output folder (default: <model>-int8)' },
-  method: { type: 'string', help: "activation ranges: 'mse' (default), 'percentile' or 'minmax'" },
+  method: { type: 'string', help: "activation ranges: 'percentile' (default), 'mse' or 'minmax'" },
   'calib-images': { type: 'number', help: `images used for calibration (${DEFAULT_CALIBRATION_IMAGES})` },
   'max-drop': { type: 'number', help: 'largest accepted accuracy loss in points, else exit 1 (1.0)' },
   'batch-size': { type: 'number', help: 'images per batch (32)' },
@@ -32,7 +32,7 @@ export async function cmdQuantize(argv: string[]): Promise<void> {
   if (positional.length) throw new UsageError(`'quantize' takes no positional arguments (got '${positional[0]}'): see 'mobilegrad quantize --help'`);
   const dir = requireFlag(flags, 'model', 'quantize');
   const calibDir = requireFlag(flags, 'calib', 'quantize');
-  const method = ((flags.method as string | undefined) ?? 'mse') as RangeMethod;
+  const method = ((flags.method as string | undefined) ?? DEFAULT_RANGE_METHOD) as RangeMethod;
   if (!['mse', 'percentile', 'minmax'].includes(method)) throw new UsageError(`--method must be 'mse', 'percentile' or 'minmax', got '${method}'`);
   const calibCount = (flags['calib-images'] as number | undefined) ?? DEFAULT_CALIBRATION_IMAGES;
   if (!Number.isInteger(calibCount) || calibCount < 1) throw new UsageError(`--calib-images must be a positive whole number, got ${calibCount}: for example --calib-images 300`);

@@ -14,7 +14,7 @@ const TRAIN_FLAGS: FlagSpec = {
   epochs: { type: 'number', help: 'passes over the data (10; recommended 10-100)' },
   lr: { type: 'string', help: "peak learning rate (0.001; recommended 5e-4 to 5e-3), or 'auto': the range test's suggestion (see lr-find)" },
   'image-size': { type: 'number', help: 'training resolution in pixels (224)' },
-  quantize: { type: 'boolean', help: 'int8 model at the end (not available yet)' },
+  quantize: { type: 'boolean', help: 'also write the int8 model (<out>/int8, ~1.6 MB), checked against the float one' },
   recipe: { type: 'string', help: "'auto' picks lr, epochs, batch size and augmentation from the dataset size" },
   out: { type: 'string', help: 'output folder (runs/<timestamp>)' },
   seed: { type: 'number', help: 'random seed; same seed, same adapter, same metrics (0)' },
@@ -109,6 +109,7 @@ export async function cmdTrain(argv: string[]): Promise<void> {
     `per class (recall): ${Object.entries(s.perClassAccuracy).map(([c, a]) => `${c} ${pct(a)}`).join(', ')}`,
     `time ${s.seconds.toFixed(1)} s, ${s.imagesPerSecond.toFixed(1)} training images/s`,
     `model: ${s.outDir} (${(s.modelBytes / 1e6).toFixed(2)} MB float32); report: ${s.outDir}/report.html`,
+    ...(s.int8 ? [`int8 model: ${s.int8.outDir} (${(s.int8.bytes / 1e6).toFixed(2)} MB): accuracy ${pct(s.int8.int8Accuracy)} vs float32 ${pct(s.int8.floatAccuracy)}, top-1 agreement ${pct(s.int8.agreement)} on ${s.int8.images} images`] : []),
   ];
   process.stderr.write(lines.join('\n') + '\n');
   if (flags.json) process.stdout.write(JSON.stringify(s) + '\n');
