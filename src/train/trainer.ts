@@ -16,7 +16,6 @@ import { drawLrFind, formatLr } from '../report/lr-find-chart.js';
 import { writeFileAtomic } from '../report/write-file-atomic.js';
 import { bestEpoch, isImprovement, shouldStopEarly } from './best-epoch.js';
 import { quantizeAfterTraining, type Int8RunSummary } from '../quant/after-training.js';
-import { quantizeAfterTraining, type Int8RunSummary } from '../quant/after-training.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
 import { balancedClassWeights } from './class-weights.js';
 import { evaluate, type EvalResult } from './evaluate.js';
@@ -66,8 +65,6 @@ export interface TrainSummary {
   trainImages: number;
   valImages: number;
   modelBytes: number;
-  /** `--quantize`: the int8 model, its size and its accuracy next to the float model's. */
-  int8: Int8RunSummary | null;
   /** `--quantize`: the int8 model, its size and its accuracy next to the float model's. */
   int8: Int8RunSummary | null;
   /** `early-stopped`: --patience epochs passed without a better validation accuracy. */
@@ -229,10 +226,6 @@ export async function train(options: Partial<TrainOptions> & { data: string }, e
   }
   const config = modelConfig(best ?? last);
   const modelBytes = await saveModel(out, run.model, config);
-  // --quantize: the int8 model of the saved (best) weights, in <out>/int8, checked against them.
-  const int8 = o.quantize && stopped !== 'interrupted'
-    ? await quantizeAfterTraining(run.model, config, prep.set, prep.trainIdx, prep.valIdx, out, { batchSize: run.batchSize, seed: o.seed }, info)
-    : null;
   // --quantize: the int8 model of the saved (best) weights, in <out>/int8, checked against them.
   const int8 = o.quantize && stopped !== 'interrupted'
     ? await quantizeAfterTraining(run.model, config, prep.set, prep.trainIdx, prep.valIdx, out, { batchSize: run.batchSize, seed: o.seed }, info)
