@@ -60,7 +60,7 @@ h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:34px 0 10px;border-bot
 .card{background:#fff;border:1px solid #dde;border-radius:8px;padding:10px 16px;min-width:130px}
 .card b{display:block;font-size:22px}.card span{color:#6b6f76;font-size:13px}
 img{max-width:100%;background:#fff;border:1px solid #dde;border-radius:6px}
-.pair{display:flex;flex-wrap:wrap;gap:14px}.pair img{max-width:calc(50% - 8px)}
+.pair{display:flex;gap:14px;align-items:flex-start}.pair img{flex:0 1 auto;min-width:0;max-width:calc(50% - 7px);height:auto}
 table{border-collapse:collapse;background:#fff;border:1px solid #dde;font-size:14px}
 th,td{padding:5px 12px;border-bottom:1px solid #eef;text-align:right}th{background:#f0f2f5}
 td:first-child,th:first-child{text-align:left}tr.avg td{font-weight:600;background:#fafbfc}

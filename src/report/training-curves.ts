@@ -23,15 +23,16 @@ const PANELS = [{ left: 78, right: 475 }, { left: 583, right: 980 }];
 /**
  * Draws the training history as a PNG: a loss panel and an accuracy panel side by side, training in
  * blue and validation in orange, with tick labels, a legend, and the final and best values in the
- * header. Non-finite values leave a gap in their line. Returns the PNG bytes.
+ * header. Non-finite values leave a gap in their line. With `savedEpoch` (the epoch whose weights were
+ * kept), that epoch is marked with a dashed line and named in the header. Returns the PNG bytes.
  */
-export function drawTrainingCurves(history: readonly EpochMetrics[], title = 'Training curves'): Buffer {
+export function drawTrainingCurves(history: readonly EpochMetrics[], title = 'Training curves', options: { savedEpoch?: number | null } = {}): Buffer {
   const c = new Canvas(W, H);
   const rows = [...history].sort((a, b) => a.epoch - b.epoch);
   c.text(W / 2, 12, title, INK, { scale: 2, align: 'center' });
 
   const hasVal = rows.some((r) => isNum(r.valLoss) || isNum(r.valAcc));
-  c.text(W / 2, 38, summary(rows, hasVal), MUTED, { align: 'center' });
+  c.text(W / 2, 38, summary(rows, hasVal, options.savedEpoch ?? null), MUTED, { align: 'center' });
   legend(c, W / 2, 58, hasVal);
 
   if (rows.length === 0) {
@@ -48,12 +49,13 @@ export function drawTrainingCurves(history: readonly EpochMetrics[], title = 'Tr
   const maxLoss = losses.length ? Math.max(...losses) : 1;
   const minLoss = losses.length ? Math.min(...losses) : 0;
   const lt = niceTicks(Math.min(0, minLoss), maxLoss > 0 ? maxLoss * 1.04 : 1, 6);
-  panel(c, PANELS[0], 'Loss', 'loss', xt, lt, (v) => formatTick(v, lt.step), [
+  const saved = options.savedEpoch ?? null;
+  panel(c, PANELS[0], 'Loss', 'loss', xt, lt, (v) => formatTick(v, lt.step), saved, [
     { color: TRAIN, pts: rows.map((r) => [r.epoch, r.trainLoss]) },
     ...(hasVal ? [{ color: VAL, pts: rows.map((r): [number, number | undefined] => [r.epoch, r.valLoss]) }] : []),
   ]);
   const at = niceTicks(0, 100, 5);
-  panel(c, PANELS[1], 'Accuracy', 'accuracy (%)', xt, at, (v) => `${formatTick(v, at.step)}%`, [
+  panel(c, PANELS[1], 'Accuracy', 'accuracy (%)', xt, at, (v) => `${formatTick(v, at.step)}%`, saved, [
     { color: TRAIN, pts: rows.map((r) => [r.epoch, r.trainAcc * 100]) },
     ...(hasVal ? [{ color: VAL, pts: rows.map((r): [number, number | undefined] => [r.epoch, isNum(r.valAcc) ? r.valAcc * 100 : undefined]) }] : []),
   ]);
@@ -68,16 +70,16 @@ function pct(v: number): string {
   return `${(v * 100).toFixed(1)}%`;
 }
 
-function summary(rows: readonly EpochMetrics[], hasVal: boolean): string {
+function summary(rows: readonly EpochMetrics[], hasVal: boolean, savedEpoch: number | null): string {
   if (rows.length === 0) return '';
   const lastRow = rows[rows.length - 1];
   const parts = [`${rows.length} epoch${rows.length === 1 ? '' : 's'}`];
   if (isNum(lastRow.trainAcc)) parts.push(`final train acc ${pct(lastRow.trainAcc)}`);
   if (hasVal) {
     if (isNum(lastRow.valAcc)) parts.push(`final val acc ${pct(lastRow.valAcc)}`);
-    let best: EpochMetrics | undefined;
-    for (const r of rows) if (isNum(r.valAcc) && (!best || r.valAcc > best.valAcc!)) best = r;
-    if (best) parts.push(`best val acc ${pct(best.valAcc!)} (epoch ${best.epoch})`);
+    let best: EpochMetrics | undefined = savedEpoch !== null ? rows.find((r) => r.epoch === savedEpoch) : undefined;
+    if (!best) for (const r of rows) if (isNum(r.valAcc) && (!best || r.valAcc > best.valAcc!)) best = r;
+    if (best && isNum(best.valAcc)) parts.push(`best val acc ${pct(best.valAcc)} (epoch ${best.epoch}${savedEpoch === best.epoch ? ', saved' : ''})`);
   }
   return parts.join('   ');
 }
@@ -102,7 +104,7 @@ interface Series {
 
 function panel(
   c: Canvas, box: { left: number; right: number }, title: string, yLabel: string,
-  xt: Ticks, yt: Ticks, fmtY: (v: number) => string, series: Series[],
+  xt: Ticks, yt: Ticks, fmtY: (v: number) => string, savedEpoch: number | null, series: Series[],
 ): void {
   const { left, right } = box, top = PANEL_TOP, bottom = PANEL_BOTTOM;
   const sx = (v: number) => left + ((v - xt.min) / (xt.max - xt.min)) * (right - left);
@@ -126,6 +128,11 @@ function panel(
   c.text((left + right) / 2, bottom + 26, 'epoch', INK, { align: 'center' });
   c.text(left - 62, (top + bottom) / 2, yLabel, INK, { vertical: true, align: 'center' });
 
+  if (savedEpoch !== null && savedEpoch >= xt.min && savedEpoch <= xt.max) {
+    const x = Math.round(sx(savedEpoch));
+    c.dashedLine(x, top, x, bottom - 1, MUTED);
+    c.text(Math.min(right - textWidth('saved'), x + 4), top + 4, 'saved', MUTED);
+  }
   const clampY = (v: number) => Math.min(bottom, Math.max(top, sy(v)));
   const markers = series[0]?.pts.length <= 60;
   for (const s of series) {

@@ -60,7 +60,7 @@ export const REPORT_FILES = ['training-curves.png', 'confusion-matrix.png', 'con
 export async function writeRunReport(r: RunReportInput): Promise<void> {
   const images: Parameters<typeof buildReportHtml>[0]['images'] = { lrFind: r.lrFindPng };
   if (r.history.length) {
-    images.curves = drawTrainingCurves(r.history);
+    images.curves = drawTrainingCurves(r.history, 'Training curves', { savedEpoch: r.bestEpoch });
     await writeFileAtomic(join(r.out, 'training-curves.png'), images.curves);
   }
   if (r.evaluation) {
