@@ -41,9 +41,16 @@ export { loadWeights, loadPyTorchState, exportPyTorchState, type LoadReport } fr
 // The platform-neutral trainer pieces: the Node trainer and the browser page (web/) share them.
 export { TrainingRun, DivergedError, type LoopConfig, type StepInfo, type EpochMetrics } from './train/loop.js';
 export { evaluate, predictProbabilities, type EvalResult, type ImageSet } from './train/evaluate.js';
-export { encodeModel, decodeModel, parseModelConfig, makeModelConfig, MODEL_WEIGHTS, MODEL_CONFIG, type ModelConfig } from './train/model-format.js';
+export { encodeModel, decodeModel, decodeAnyModel, parseModelConfig, makeModelConfig, MODEL_WEIGHTS, MODEL_CONFIG, type ModelConfig } from './train/model-format.js';
+export { bestEpoch, isImprovement } from './train/best-epoch.js';
 export { DEFAULTS as trainDefaults, RANGES as trainRanges, checkOptions, type TrainOptions } from './train/options.js';
 export { recommendRecipe, type Recipe, type AugmentationLevel } from './data/recipe.js';
 export { stratifiedSplit } from './data/split.js';
 export { resizeRgb, centerSquare } from './data/resize.js';
 export { UsageError } from './data/usage-error.js';
+// int8 post-training quantization, platform-neutral (the CLI's `train --quantize` wraps it with folders).
+export { quantizeModel, pickCalibration, DEFAULT_CALIBRATION_IMAGES } from './quant/ptq.js';
+export { Int8Model } from './quant/int8-model.js';
+export { encodeInt8Weights } from './quant/int8-format.js';
+export { argmaxRows, compareTop1, type Agreement } from './quant/compare.js';
+export { DEFAULT_RANGE_METHOD } from './quant/calibrate.js';
