@@ -32,7 +32,7 @@ export function confidentMistakes(probabilities: Float32Array, labels: ArrayLike
 export interface MistakesOptions {
   /** Tiles per row (default 6). */
   columns?: number;
-  /** Side of each image tile in pixels (default 112; images are scaled to it). */
+  /** Side of each image tile in pixels (default 128; images are scaled to it). */
   tile?: number;
   /** Total number of misclassified images, for the header. */
   totalWrong?: number;
@@ -46,7 +46,7 @@ export interface MistakesOptions {
  */
 export function drawMistakes(images: readonly Uint8Array[], size: number, mistakes: readonly Mistake[], classNames: readonly string[], options: MistakesOptions = {}): Buffer {
   const cols = Math.max(1, Math.min(options.columns ?? 6, Math.max(1, mistakes.length)));
-  const tile = options.tile ?? 112;
+  const tile = options.tile ?? 128;
   const gap = 14, labelH = 26, top = 64;
   const rows = Math.max(1, Math.ceil(mistakes.length / cols));
   const maxChars = Math.floor((tile + gap - 4) / 6);
