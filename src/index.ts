@@ -42,11 +42,15 @@ export { loadWeights, loadPyTorchState, exportPyTorchState, type LoadReport } fr
 export { TrainingRun, DivergedError, type LoopConfig, type StepInfo, type EpochMetrics } from './train/loop.js';
 export { evaluate, predictProbabilities, type EvalResult, type ImageSet } from './train/evaluate.js';
 export { encodeModel, decodeModel, decodeAnyModel, parseModelConfig, makeModelConfig, MODEL_WEIGHTS, MODEL_CONFIG, type ModelConfig } from './train/model-format.js';
-export { bestEpoch, isImprovement } from './train/best-epoch.js';
+export { bestEpoch, isImprovement, shouldStopEarly } from './train/best-epoch.js';
+export { classificationMetrics, topKAccuracy, type ClassificationMetrics, type ClassMetrics, type AveragedMetrics } from './train/metrics.js';
+export { lrFind, type LrFindOptions, type LrFindResult } from './train/lr-find.js';
+export { balancedClassWeights } from './train/class-weights.js';
+export { trainerParamGroups, defaultHeadEpochs, type FineTuneConfig } from './train/fine-tune.js';
 export { DEFAULTS as trainDefaults, RANGES as trainRanges, checkOptions, type TrainOptions } from './train/options.js';
 export { recommendRecipe, type Recipe, type AugmentationLevel } from './data/recipe.js';
 export { stratifiedSplit } from './data/split.js';
-export { resizeRgb, centerSquare } from './data/resize.js';
+export { resizeRgb, centerSquare, RESIZE_MODES, type ResizeMode } from './data/resize.js';
 export { UsageError } from './data/usage-error.js';
 // int8 post-training quantization, platform-neutral (the CLI's `train --quantize` wraps it with folders).
 export { quantizeModel, pickCalibration, DEFAULT_CALIBRATION_IMAGES } from './quant/ptq.js';

@@ -8,3 +8,6 @@ export { DEFAULTS as trainDefaults, type TrainOptions } from './train/options.js
 export { loadModel, saveModel, makeModelConfig, type ModelConfig } from './train/model-files.js';
 export { evaluate, predictProbabilities, type EvalResult } from './train/evaluate.js';
 export { loadImageFolder, type LoadedDataset } from './data/dataset.js';
+export { decodeImageFile } from './data/decode-image-file.js';
+export { inspectImageFolder, type InspectedFolder } from './data/inspect-folder.js';
+export { checkDataset, checkWarnings, formatCheck, type DatasetCheck, type CheckInput, type DuplicateFinding } from './data/dataset-check.js';
