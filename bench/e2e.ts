@@ -132,7 +132,10 @@ export async function runE2E(o: E2EOptions): Promise<void> {
     mgr.train224 = train224;
   }
 
-  let train64: { eager?: TrainerMeasurement; replayedNoOverlap?: TrainerMeasurement; replayed?: TrainerMeasurement; gpuBatch?: Measurement; decode?: Record<string, number> } = {};
+  let train64: {
+    eager?: TrainerMeasurement; replayedNoOverlap?: TrainerMeasurement; replayed?: TrainerMeasurement;
+    gpuBatch?: Measurement; gpuBatchEager?: Measurement; gpuBatchPerParamOptimizer?: Measurement; decode?: Record<string, number>;
+  } = {};
   if (want('train64')) {
     const td = performance.now();
     const data = await loadImageFolder(o.folder, { imageSize: 64, cacheDir: null });
@@ -144,6 +147,8 @@ export async function runE2E(o: E2EOptions): Promise<void> {
       replayedNoOverlap: await measureTrainer(data, data.classes, o.folderSteps, true, false),
       replayed: await measureTrainer(data, data.classes, o.folderSteps, true, true),
       gpuBatch: await measure({ task: 'train', imageSize: 64, batchSize: 32, steps: o.steps * 2, warmup: 3, replay: true }),
+      gpuBatchEager: await measure({ task: 'train', imageSize: 64, batchSize: 32, steps: o.steps * 2, warmup: 3, replay: false }),
+      gpuBatchPerParamOptimizer: await measure({ task: 'train', imageSize: 64, batchSize: 32, steps: o.steps * 2, warmup: 3, replay: true, multiTensor: false }),
     };
     log(`train 64/32 (trainer, data): eager ${f(train64.eager!.images_per_second)} img/s, replayed ${f(train64.replayed!.images_per_second)} img/s (no overlap ${f(train64.replayedNoOverlap!.images_per_second)}); decode ${f(decode.ms_per_image, 3)} ms/image`);
     mgr.train64 = train64;
@@ -207,14 +212,16 @@ export async function runE2E(o: E2EOptions): Promise<void> {
   const cost = (label: string, m?: Measurement) => m && console.log(`${label.padEnd(30)} JS ${f(m.js_ms_per_step, 3).padStart(8)} ms/step, ${f(m.dispatches_per_step, 0).padStart(4)} dispatches, ${f(m.submits_per_step, 1)} submits, peak ${MiB(m.peak_gpu_bytes)}${m.plan_bytes ? ` (plan ${MiB(m.plan_bytes)})` : ''}`);
   cost('train 224/32 eager', train224.eager);
   cost('train 224/32 replayed', train224.replayed);
+  cost('train 64/32 (GPU batch) eager', train64.gpuBatchEager);
   cost('train 64/32 (GPU batch) replayed', train64.gpuBatch);
+  cost('  same, optimizer per parameter', train64.gpuBatchPerParamOptimizer);
   cost('infer 224 b1 eager', infer.b1eager);
   cost('infer 224 b1 replayed', infer.b1);
   cost('infer 224 b32 replayed', infer.b32);
   if (train64.replayed) {
     const t = train64;
     console.log(`trainer 64/32: eager ${f(t.eager!.images_per_second)} img/s, replayed without data overlap ${f(t.replayedNoOverlap!.images_per_second)}, replayed with overlap ${f(t.replayed!.images_per_second)}; ` +
-      `GPU-resident batch ${f(t.gpuBatch!.images_per_second)} img/s; decoding ${t.decode!.images} images once: ${f(t.decode!.seconds, 2)} s (${f(t.decode!.ms_per_image, 3)} ms/image)`);
+      `GPU-resident batch eager ${f(t.gpuBatchEager!.images_per_second)}, replayed ${f(t.gpuBatch!.images_per_second)} (optimizer per parameter: ${f(t.gpuBatchPerParamOptimizer!.images_per_second)}) img/s; decoding ${t.decode!.images} images once: ${f(t.decode!.seconds, 2)} s (${f(t.decode!.ms_per_image, 3)} ms/image)`);
   }
   if (batch128) console.log('error' in batch128 ? `train 224/128: failed: ${batch128.error}` : `train 224/128: ${f(batch128.images_per_second, 2)} img/s, ${f(batch128.ms_per_step, 0)} ms/step, peak ${MiB(batch128.peak_gpu_bytes)}`);
   if (!torch.available) console.log(`PyTorch: ${torch.reason}`);

@@ -30,6 +30,8 @@ export interface MeasureOptions {
   replay?: boolean;
   /** Classes of the classifier (default 10, as the peers). */
   numClasses?: number;
+  /** AdamW updating three parameters per dispatch (default true). */
+  multiTensor?: boolean;
 }
 
 /** One configuration's steady-state numbers. */
@@ -84,7 +86,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   let step: () => Tensor[];
   if (o.task === 'train') {
     model.train();
-    const opt = new AdamW(model.parameters(), { lr: 1e-3 });
+    const opt = new AdamW(model.parameters(), { lr: 1e-3, multiTensor: o.multiTensor ?? true });
     const x = keep(randn([n, size, size, 3], { seed: 2 }));
     const rng = new Rng(3);
     const y = keep(tensor(Int32Array.from({ length: n }, () => Math.floor(rng.next() * model.numClasses)), [n]));

@@ -179,7 +179,7 @@ export default cases('optim', [
       // optimizer per parameter (always the single-parameter kernel); lr changes between steps.
       const grouped = await runGpu((ps) => new mg.AdamW(ps, { lr: 0.01, weightDecay: 0.05 }), 1);
       const single = shapes.map((s, i) => mg.tensor(initial(i), s, { requiresGrad: true }));
-      const singleOpts = single.map((p) => new mg.AdamW([p], { lr: 0.01, weightDecay: 0.05 }));
+      const singleOpts = single.map((p, i) => new mg.AdamW([p], { lr: 0.01, weightDecay: 0.05, multiTensor: i % 2 === 0 }));
       single.forEach((p, i) => (p.grad = mg.tensor(gradAt(i, 1), shapes[i]!)));
       singleOpts.forEach((o) => o.step());
       singleOpts.forEach((o) => o.zeroGrad());
