@@ -8,6 +8,7 @@
  *   --split          also time each dispatch of a multi-kernel pass on its own
  *   --batch N        another batch size
  *   --out FILE       JSON path (default bench/results/kernels.json)
+ *   --int8           int8 kernels against their float32 twins, int8 vs float32 inference (bench/int8.ts)
  *
  * Then the end-to-end benchmark (bench/e2e.ts): training and inference next to PyTorch (and
  * TensorFlow.js with --tfjs), JSON in bench/results/e2e.json, chart in bench/results/e2e.png.
@@ -21,6 +22,7 @@ import * as mg from '../src/index.js';
 import type { DispatchRecord } from '../src/device/dispatcher.js';
 import { bestOf, measureCeilings, type Ceilings } from './ceilings.js';
 import { runE2E, type E2EOptions } from './e2e.js';
+import { runInt8Bench } from './int8.js';
 import { buildCases, type BenchCase, type Pass } from './kernel-cases.js';
 import { ceilingLines, groupLine, kernelLines, headerLines, LEGEND, rowLine, summaryLines, writeJson, type Meta, type Row } from './report.js';
 import { mobilenetShapes, type BenchShapes } from './shapes.js';
@@ -167,6 +169,8 @@ function toRow(c: BenchCase, p: Pass, t: Timing, ceil: Ceilings): Row {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
+  // `--int8`: int8 kernels next to their float32 twins, and int8 vs float32 inference (bench/int8.ts).
+  if (process.argv.includes('--int8')) return runInt8Bench(process.argv.slice(2));
   const args = parseArgs(process.argv.slice(2));
   if (!args.kernels) {
     await runE2E(args.e2e!);
