@@ -25,6 +25,8 @@ export interface RunPosition {
   options: Record<string, unknown>;
   classes: string[];
   elapsedSeconds: number;
+  /** Loss and accuracy sums of the interrupted epoch so far (stepInEpoch > 0), so it reports the whole epoch. */
+  partial?: { lossSum: number; correct: number; seen: number };
 }
 
 /** Serialises model, optimizer and position (reads the GPU). */

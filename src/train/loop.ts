@@ -181,9 +181,12 @@ export class TrainingRun {
     setBackboneTrainable(model, !backboneFrozen(epoch, cfg.fineTune));
     model.train();
     const te = performance.now();
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
+    // An epoch interrupted (Ctrl-C, Pause) carries its sums over, so its metrics cover the whole epoch.
+    const carried = first > 0 ? this.position.partial : undefined;
+    let lossSum = carried?.lossSum ?? 0;
+    let correct = carried?.correct ?? 0;
+    let seen = carried?.seen ?? 0;
+    let seenNow = 0; // images since this call began, for images/s
     const k = cfg.classes.length;
     const prepare = (s: number): PreparedBatch => {
       const b = batches[s]!;
@@ -195,7 +198,7 @@ export class TrainingRun {
     for (let s = first; s < batches.length; s++) {
       if (ev.shouldStop?.()) {
         // A batch drawn ahead was not trained on: the checkpoint resumes from the state before it.
-        this.position = { ...this.position, stepInEpoch: s, globalRngState: globalRng().getState(), augRngState: next?.augState ?? aug.getState() };
+        this.position = { ...this.position, stepInEpoch: s, globalRngState: globalRng().getState(), augRngState: next?.augState ?? aug.getState(), partial: { lossSum, correct, seen } };
         return null;
       }
       const ts = performance.now();
@@ -221,12 +224,13 @@ export class TrainingRun {
       }
       lossSum += loss * b.length;
       seen += b.length;
+      seenNow += b.length;
       this.imagesSeen += b.length;
       this.position.globalStep++;
       const elapsed = (performance.now() - te) / 1000;
       ev.onStep?.({
         epoch, epochs: cfg.epochs, step: s, steps: batches.length, loss: lossSum / seen, accuracy: correct / seen,
-        imagesPerSecond: seen / Math.max(elapsed, 1e-9), etaSeconds: (batches.length - s - 1) * (elapsed / (s - first + 1)), lr,
+        imagesPerSecond: seenNow / Math.max(elapsed, 1e-9), etaSeconds: (batches.length - s - 1) * (elapsed / (s - first + 1)), lr,
       });
     }
     if (cfg.bnRecalibrate) await recalibrateBatchNorm(model, set, batches.flat(), this.batchSize);
@@ -234,10 +238,10 @@ export class TrainingRun {
     const seconds = (performance.now() - te) / 1000;
     const m: EpochMetrics = {
       epoch: epoch + 1, trainLoss: lossSum / Math.max(1, seen), trainAcc: correct / Math.max(1, seen),
-      valLoss: this.lastEval?.loss ?? NaN, valAcc: this.lastEval?.accuracy ?? NaN, lr: optimizer.lr, seconds, imagesPerSecond: seen / seconds,
+      valLoss: this.lastEval?.loss ?? NaN, valAcc: this.lastEval?.accuracy ?? NaN, lr: optimizer.lr, seconds, imagesPerSecond: seenNow / seconds,
     };
     this.position.history.push({ ...m });
-    this.position = { ...this.position, epoch: epoch + 1, stepInEpoch: 0 };
+    this.position = { ...this.position, epoch: epoch + 1, stepInEpoch: 0, partial: undefined };
     return m;
   }
 
