@@ -11,7 +11,7 @@
  *     holds val_accuracy in [0, 1] and 2 epochs, the training loss fell;
  *  3. `download-model` gives model.safetensors + config.json; Node (lavapipe) loads them with the
  *     library and predicts the same classes (and probabilities within 2e-3) as the page's
- *     "try it" on all 60 images;
+ *     "try it" on all 60 images; the same for the int8 model (quantize ticked);
  *  4. a model trained by the CLI loads in the page and the page predicts what Node predicts;
  *  5. no request left 127.0.0.1; a Chromium without WebGPU gets the no-WebGPU message.
  *
@@ -20,7 +20,7 @@
  * Exits 0 only if every check passed. JSON: {passed, failed, fatal?, foreignRequests, cases: [...]}.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,30 @@ function comparePredictions(pagePreds, node, paths) {
 
 const statusText = (tab) => tab.getByTestId('status').textContent();
 
+/** Clicks a download button and saves the two files it gives into `dir`; returns their names, sorted. */
+async function downloadFrom(tab, testId, dir) {
+  mkdirSync(dir, { recursive: true });
+  const names = [];
+  let listener;
+  const got = new Promise((ok) => {
+    listener = async (d) => {
+      await d.saveAs(join(dir, d.suggestedFilename()));
+      names.push(d.suggestedFilename());
+      if (names.length === 2) ok();
+    };
+    tab.on('download', listener);
+  });
+  let timer;
+  await tab.getByTestId(testId).click();
+  try {
+    await Promise.race([got, new Promise((_, no) => (timer = setTimeout(() => no(new Error(`${testId}: two downloads did not arrive within 60 s (got ${names.join(', ') || 'none'})`)), 60_000)))]);
+  } finally {
+    clearTimeout(timer);
+    tab.off('download', listener);
+  }
+  return names.sort();
+}
+
 async function predictInPage(tab, paths) {
   await tab.getByTestId('predictions').evaluate((e) => delete e.dataset.json);
   await tab.getByTestId('predict-input').setInputFiles(paths);
@@ -193,6 +217,7 @@ async function main() {
     await tab.getByTestId('epochs').fill('2');
     await tab.getByTestId('batch-size').fill('8');
     await tab.getByTestId('learning-rate').fill('0.001');
+    await tab.getByTestId('quantize').check();
     const warnings = await tab.getByTestId('setting-warnings').textContent();
     record('values outside the recommended ranges warn, as the CLI does', /Epochs 2 is outside the recommended range 10-100/.test(warnings) && /Batch size 8 is outside/.test(warnings), warnings);
     await tab.getByTestId('train').click();
@@ -221,26 +246,32 @@ async function main() {
     const perClassRows = await tab.locator('[data-testid=per-class] tr').count();
     record('per-class accuracy and a 3x3 confusion matrix are shown', confusionCells === 9 && perClassRows === 4, `${confusionCells} cells, ${perClassRows} rows`);
 
+    const q = metrics.int8;
+    record('quantize gives an int8 model with its size and accuracy next to float32',
+      !!q && q.bytes > 0.5e6 && q.bytes < 2.5e6 && q.int8_accuracy >= 0 && q.int8_accuracy <= 1 && q.agreement >= 0 && q.agreement <= 1 && q.images === metrics.val_images,
+      q ? `${(q.bytes / 1e6).toFixed(2)} MB, int8 ${q.int8_accuracy}, float ${q.float_accuracy}, agreement ${q.agreement}` : 'no int8 entry in the metrics');
+
     // 3. Download, load in Node, compare predictions with the page's "try it".
-    const downloads = [];
-    const got = new Promise((ok) => {
-      tab.on('download', async (d) => {
-        const path = join(work, 'page-model', d.suggestedFilename());
-        mkdirSync(dirname(path), { recursive: true });
-        await d.saveAs(path);
-        downloads.push(d.suggestedFilename());
-        if (downloads.length === 2) ok();
-      });
-    });
-    await tab.getByTestId('download-model').click();
-    await Promise.race([got, new Promise((_, no) => setTimeout(() => no(new Error('the two downloads did not arrive within 60 s')), 60_000))]);
-    record('download-model gives model.safetensors and config.json', downloads.sort().join() === 'config.json,model.safetensors', downloads.join(', '));
+    const fileNames = await downloadFrom(tab, 'download-model', join(work, 'page-model'));
+    record('download-model gives model.safetensors and config.json', fileNames.join() === 'config.json,model.safetensors', fileNames.join(', '));
     const pagePreds = await predictInPage(tab, imagePaths);
     const mg = await import(join(root, 'dist/node/index.js'));
     await mg.init();
     const fromPage = comparePredictions(pagePreds, await nodePredictions(mg, join(work, 'page-model'), dataDir, imagePaths), imagePaths);
     record('Node loads the page\'s model and predicts the same classes as the page on all 60 images',
       fromPage.mismatches.length === 0 && fromPage.maxDiff < 2e-3, `max probability difference ${fromPage.maxDiff.toExponential(2)}${fromPage.mismatches.length ? `; ${fromPage.mismatches.slice(0, 3).join('; ')}` : ''}`);
+
+    // 3b. The int8 model: downloaded, loaded back into the page, and in Node (as a CLI model folder).
+    const int8Dir = join(work, 'page-int8');
+    const int8Names = await downloadFrom(tab, 'download-int8', int8Dir);
+    renameSync(join(int8Dir, 'model-int8.safetensors'), join(int8Dir, 'model.safetensors'));
+    renameSync(join(int8Dir, 'config-int8.json'), join(int8Dir, 'config.json'));
+    await tab.getByTestId('model-input').setInputFiles([join(int8Dir, 'model.safetensors'), join(int8Dir, 'config.json')]);
+    await waitFor('the int8 model to load', async () => /^Model loaded \(int8\)/.test(await tab.getByTestId('model-status').textContent()), 60_000, tab);
+    const int8Page = comparePredictions(await predictInPage(tab, imagePaths), await nodePredictions(mg, int8Dir, dataDir, imagePaths), imagePaths);
+    record('the int8 download loads back in the page and in Node, with the same predictions',
+      int8Names.join() === 'config-int8.json,model-int8.safetensors' && int8Page.mismatches.length === 0 && int8Page.maxDiff < 2e-3,
+      `${int8Names.join(', ')}; max probability difference ${int8Page.maxDiff.toExponential(2)}${int8Page.mismatches.length ? `; ${int8Page.mismatches.slice(0, 3).join('; ')}` : ''}`);
 
     // 4. A model trained by the CLI loads in the page and predicts as it does in Node.
     const cli = await cliRun;

@@ -34,6 +34,7 @@ let runSettings: RunSettings | null = null;
 let stepsPerEpoch = 1;
 let lastEpochSeconds = 0;
 let hasModel = false;
+let hasInt8 = false;
 let thumbUrls: string[] = [];
 const curves = { stepLoss: [] as [number, number][], stepAcc: [] as [number, number][], history: [] as EpochMetrics[] };
 
@@ -180,6 +181,7 @@ function updateButtons(): void {
   $<HTMLButtonElement>('pause').textContent = phase === 'paused' ? 'Resume' : 'Pause';
   $<HTMLButtonElement>('stop').disabled = !active;
   $<HTMLButtonElement>('download-model').disabled = !hasModel || active;
+  $<HTMLButtonElement>('download-int8').disabled = !hasInt8 || active;
   $<HTMLInputElement>('folder-input').disabled = active || phase === 'stopping';
 }
 
@@ -198,14 +200,17 @@ function start(): void {
     classes: scan.classes, imageSize: v.imageSize, batchSize: v.batchSize, epochs: v.epochs, lr: v.lr, valSplit: v.valSplit,
     augmentation: checked.recipe!.augmentation, seed: trainDefaults.seed, labelSmoothing: trainDefaults.labelSmoothing,
     weightDecay: trainDefaults.weightDecay, bnMomentum: trainDefaults.bnMomentum, bnRecalibrate: trainDefaults.bnRecalibrate,
+    quantize: v.quantize,
   };
+  const settings: RunSettings = runSettings;
   resetTrainingView();
   phase = 'training';
   hasModel = false;
+  hasInt8 = false;
   updateButtons();
   setStatus('Starting: compiling the GPU kernels (the first step is slow)…');
   void navigator.storage?.persist?.().catch(() => false);
-  send({ type: 'train', settings: runSettings });
+  send({ type: 'train', settings });
 }
 
 // ---- training view ----
@@ -268,7 +273,12 @@ function onFinished(metrics: FinalMetrics, view: EvalView | null): void {
   $('metrics').textContent = JSON.stringify(metrics, null, 2);
   $('progress-bar').style.width = '100%';
   const acc = metrics.val_accuracy === null ? 'no validation set' : `validation accuracy ${(100 * metrics.val_accuracy).toFixed(1)} %`;
-  $('model-status').textContent = `Model ready: trained here on ${metrics.train_images} images (${metrics.classes.length} classes, ${metrics.image_size} px).`;
+  hasInt8 = !!metrics.int8;
+  const saved = metrics.saved_epoch !== null && metrics.saved_epoch !== metrics.epochs ? ` The weights are epoch ${metrics.saved_epoch}'s, the best validation accuracy (as the CLI saves).` : '';
+  const int8 = metrics.int8
+    ? ` int8 model: ${(metrics.int8.bytes / 1e6).toFixed(2)} MB, validation accuracy ${(100 * metrics.int8.int8_accuracy).toFixed(1)} % (float32 ${(100 * metrics.int8.float_accuracy).toFixed(1)} %), same answer on ${(100 * metrics.int8.agreement).toFixed(1)} % of ${metrics.int8.images} images.`
+    : '';
+  $('model-status').textContent = `Model ready: trained here on ${metrics.train_images} images (${metrics.classes.length} classes, ${metrics.image_size} px).${saved}${int8}`;
   setStatus(`${metrics.stopped === 'completed' ? 'Training finished' : 'Training stopped early'}: ${metrics.epochs} epochs, ${acc}, ${metrics.images_per_second.toFixed(1)} images/s — done`, 'done');
   updateButtons();
 }
@@ -306,6 +316,8 @@ async function loadModelFiles(files: File[]): Promise<void> {
     return;
   }
   $('model-status').textContent = `Loading ${weights.name} and ${config.name}…`;
+  hasInt8 = false;
+  updateButtons();
   send({ type: 'load-model', weights: new Uint8Array(await weights.arrayBuffer()), config: await config.text() });
 }
 
@@ -436,13 +448,16 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'saved-run':
       showSaved(m.info);
       return;
-    case 'model-files':
-      download('model.safetensors', m.weights as Uint8Array<ArrayBuffer>, 'application/octet-stream');
-      download('config.json', m.config, 'application/json');
+    case 'model-files': {
+      // The int8 pair gets its own names so that it does not overwrite (or get renamed next to) the float pair.
+      const suffix = m.precision === 'int8' ? '-int8' : '';
+      download(`model${suffix}.safetensors`, m.weights as Uint8Array<ArrayBuffer>, 'application/octet-stream');
+      download(`config${suffix}.json`, m.config, 'application/json');
       return;
+    }
     case 'model-loaded':
       hasModel = true;
-      $('model-status').textContent = `Model loaded: ${m.config.numClasses} classes (${m.config.classNames.slice(0, 6).join(', ')}${m.config.numClasses > 6 ? ', …' : ''}), ${m.config.imageSize} px. Drop images below to try it.`;
+      $('model-status').textContent = `Model loaded (${m.config.precision === 'int8' ? 'int8' : 'float32'}): ${m.config.numClasses} classes (${m.config.classNames.slice(0, 6).join(', ')}${m.config.numClasses > 6 ? ', …' : ''}), ${m.config.imageSize} px. Drop images below to try it.`;
       updateButtons();
       return;
     case 'predictions':
@@ -544,7 +559,8 @@ $('stop').addEventListener('click', () => {
   updateButtons();
   send({ type: 'stop' });
 });
-$('download-model').addEventListener('click', () => send({ type: 'export-model' }));
+$('download-model').addEventListener('click', () => send({ type: 'export-model', precision: 'f32' }));
+$('download-int8').addEventListener('click', () => send({ type: 'export-model', precision: 'int8' }));
 // Inputs are cleared after use so that choosing the same files again still counts as a choice.
 $<HTMLInputElement>('model-input').addEventListener('change', (e) => {
   const input = e.target as HTMLInputElement;

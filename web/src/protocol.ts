@@ -32,6 +32,8 @@ export interface RunSettings {
   weightDecay: number;
   bnMomentum: number;
   bnRecalibrate: boolean;
+  /** int8 post-training quantization after training (the CLI's --quantize). */
+  quantize: boolean;
 }
 
 /** An image of the validation set the model got wrong, with its 8-bit pixels. */
@@ -72,7 +74,19 @@ export interface FinalMetrics {
   learning_rate: number;
   classes: string[];
   per_class_accuracy: Record<string, number | null>;
+  /** The epoch whose weights the model holds: the best validation accuracy, as the CLI saves. */
+  saved_epoch: number | null;
+  /** With quantize: the int8 model's size and its accuracy next to the float model's. */
+  int8: Int8Result | null;
   history: EpochMetrics[];
+}
+
+export interface Int8Result {
+  bytes: number;
+  float_accuracy: number;
+  int8_accuracy: number;
+  agreement: number;
+  images: number;
 }
 
 /** A saved run found in the browser's storage. */
@@ -102,7 +116,7 @@ export type ToWorker =
   | { type: 'check-saved' }
   | { type: 'resume-saved' }
   | { type: 'discard-saved' }
-  | { type: 'export-model' }
+  | { type: 'export-model'; precision: 'f32' | 'int8' }
   | { type: 'load-model'; weights: Uint8Array; config: string }
   | { type: 'predict'; files: File[] };
 
@@ -120,7 +134,7 @@ export type FromWorker =
   | { type: 'resumed' }
   | { type: 'finished'; metrics: FinalMetrics; eval: EvalView | null }
   | { type: 'saved-run'; info: SavedRunInfo | null; error?: string }
-  | { type: 'model-files'; weights: Uint8Array; config: string }
+  | { type: 'model-files'; precision: 'f32' | 'int8'; weights: Uint8Array; config: string }
   | { type: 'model-loaded'; config: ModelConfig; source: string }
   | { type: 'predictions'; results: Prediction[] }
   | { type: 'error'; context: string; message: string };

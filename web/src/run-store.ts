@@ -2,7 +2,8 @@
  * The run kept in the browser's Origin Private File System, so a closed or reloaded tab loses
  * nothing: the decoded images (8-bit, written once when training starts), the checkpoint blob
  * (model, optimizer, position: src/train/checkpoint.ts, written after every epoch and on pause or
- * stop) and a small meta.json for the "resume?" offer. Each file is written through
+ * stop), the best epoch's weights (the model the run hands out, as the CLI does) and a small
+ * meta.json for the "resume?" offer. Each file is written through
  * createWritable, which the browser commits atomically on close: a tab killed mid-write keeps the
  * previous version.
  */
@@ -58,6 +59,13 @@ export async function saveNewRun(settings: RunSettings, data: StoredDataset): Pr
   await writeMeta({ savedAt: new Date().toISOString(), settings, epoch: 0, imageCount: data.labels.length, finished: false, history: [] });
 }
 
+/** Keeps the best epoch's weights (model.safetensors bytes): the model the run will hand out. */
+export async function saveBest(weights: Uint8Array): Promise<void> {
+  const dir = await runDir(false);
+  if (!dir) throw new Error('the saved run disappeared from browser storage (cleared by the browser or another tab?)');
+  await writeFile(dir, 'best.safetensors', weights);
+}
+
 /** Writes the checkpoint blob, then the meta that describes it. */
 export async function saveCheckpoint(blob: Uint8Array, epoch: number, history: EpochMetrics[], finished: boolean): Promise<void> {
   const dir = await runDir(false);
@@ -82,8 +90,8 @@ export async function readMeta(): Promise<SavedRunInfo | null> {
   }
 }
 
-/** The saved images and the checkpoint blob (null before the first epoch ended). */
-export async function loadRun(): Promise<{ meta: SavedRunInfo; data: StoredDataset; checkpoint: Uint8Array | null }> {
+/** The saved images, the checkpoint blob and the best epoch's weights (null until written). */
+export async function loadRun(): Promise<{ meta: SavedRunInfo; data: StoredDataset; checkpoint: Uint8Array | null; best: Uint8Array | null }> {
   const dir = await runDir(false);
   const meta = await readMeta();
   if (!dir || !meta) throw new Error('no saved run in browser storage');
@@ -94,13 +102,14 @@ export async function loadRun(): Promise<{ meta: SavedRunInfo; data: StoredDatas
   if (labels.length !== meta.imageCount || images.length !== meta.imageCount * per) {
     throw new Error(`the saved images are incomplete (${images.length} bytes for ${meta.imageCount} images): discard the saved run and start again`);
   }
-  let checkpoint: Uint8Array | null = null;
-  try {
-    checkpoint = new Uint8Array(await (await readFile(dir, 'checkpoint.safetensors')).arrayBuffer());
-  } catch {
-    checkpoint = null;
-  }
-  return { meta, data: { images, labels, paths }, checkpoint };
+  const optional = async (name: string) => {
+    try {
+      return new Uint8Array(await (await readFile(dir, name)).arrayBuffer());
+    } catch {
+      return null;
+    }
+  };
+  return { meta, data: { images, labels, paths }, checkpoint: await optional('checkpoint.safetensors'), best: await optional('best.safetensors') };
 }
 
 /** Deletes the saved run, if any. */

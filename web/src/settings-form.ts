@@ -12,6 +12,7 @@ export interface FormValues {
   lr: number;
   imageSize: number;
   valSplit: number;
+  quantize: boolean;
 }
 
 export interface Checked {
@@ -46,6 +47,7 @@ export function fillDefaults(): void {
   $<HTMLInputElement>('image-size').value = String(trainDefaults.imageSize);
   $<HTMLInputElement>('val-split').value = String(trainDefaults.valSplit);
   $<HTMLSelectElement>('recipe').value = trainDefaults.recipe;
+  $<HTMLInputElement>('quantize').checked = trainDefaults.quantize;
 }
 
 function num(id: string): number {
@@ -74,6 +76,7 @@ export function readForm(imageCount: number | null): Checked {
     lr: num('learning-rate'),
     imageSize: num('image-size'),
     valSplit: num('val-split'),
+    quantize: $<HTMLInputElement>('quantize').checked,
   };
   const options: TrainOptions = { ...trainDefaults, data: '', ...values };
   let warnings: string[] = [];

@@ -36,8 +36,13 @@ let control: 'run' | 'pause' | 'stop' = 'run';
 const ctl = () => control;
 let wake: (() => void) | null = null;
 let training = false;
-/** The model that answers predictions and downloads: the trained one or a loaded one. */
-let current: { model: mg.models.MobileNetV3Small; config: mg.ModelConfig; owned: boolean } | null = null;
+/** The best epoch so far and its weights (model.safetensors bytes): what the run hands out, as the CLI does. */
+let best: mg.EpochMetrics | null = null;
+let bestWeights: Uint8Array | null = null;
+/** The model that answers predictions and downloads: the trained one or a loaded one (`files`: its bytes as loaded). */
+let current: { model: mg.models.MobileNetV3Small | mg.Int8Model; config: mg.ModelConfig; owned: boolean; files?: { weights: Uint8Array; config: string } } | null = null;
+/** The int8 model of the finished run (quantize ticked). */
+let int8Files: { weights: Uint8Array; config: string } | null = null;
 
 function initGpu(): Promise<boolean> {
   gpu ??= (async () => {
@@ -112,6 +117,9 @@ function startRun(s: RunSettings, checkpoint: Uint8Array | null): mg.TrainingRun
   run?.model.release();
   const r = new mg.TrainingRun(loopConfig(s), { images: dataset.images, labels: dataset.labels, imageSize: s.imageSize }, split.train, split.val);
   if (checkpoint) r.restore(checkpoint, 'the saved checkpoint');
+  best = mg.bestEpoch(r.position.history as unknown as mg.EpochMetrics[]);
+  bestWeights = null;
+  int8Files = null;
   settings = s;
   run = r;
   return r;
@@ -151,6 +159,7 @@ async function trainLoop(r: mg.TrainingRun): Promise<void> {
       if (m) {
         const ev = r.lastEval ? evalView(r.lastEval, r.valIdx, r.set, dataset!.paths) : null;
         post({ type: 'epoch', metrics: m, eval: ev, memory: memory() });
+        if (mg.isImprovement(m, best)) await keepBest(r, m);
         await checkpoint(r, elapsed(), false);
       }
     }
@@ -165,17 +174,41 @@ async function trainLoop(r: mg.TrainingRun): Promise<void> {
   }
 }
 
+/** Keeps the weights of a new best epoch, in memory and in browser storage. */
+async function keepBest(r: mg.TrainingRun, m: mg.EpochMetrics): Promise<void> {
+  best = m;
+  bestWeights = (await mg.encodeModel(r.model, mg.makeModelConfig(r.model, r.cfg.classes, r.cfg.imageSize))).weights;
+  if (!store.hasStorage()) return;
+  try {
+    await store.saveBest(bestWeights);
+  } catch (e) {
+    post({ type: 'error', context: 'storage', message: `could not save the best epoch's weights to browser storage: ${e instanceof Error ? e.message : e}` });
+  }
+}
+
 async function finish(r: mg.TrainingRun, seconds: number): Promise<void> {
   const s = settings!;
   post({ type: 'phase', text: 'final evaluation' });
-  const final = await r.finalEvaluation();
   const history = r.position.history as unknown as mg.EpochMetrics[];
-  const last = history[history.length - 1];
+  const last = history[history.length - 1] ?? null;
+  // As the CLI: the model handed out is the best validation epoch's; bring its weights back when
+  // later steps changed them.
+  let final: mg.EvalResult | null;
+  if (best && bestWeights && (best.epoch !== last?.epoch || r.position.stepInEpoch > 0)) {
+    mg.loadWeights(r.model, bestWeights, "the best epoch's weights");
+    final = r.valIdx.length ? await mg.evaluate(r.model, r.set, r.valIdx, r.batchSize) : null;
+  } else {
+    final = await r.finalEvaluation();
+  }
+  const saved = best ?? last;
   const classes = s.classes;
   r.model.eval();
-  const config = mg.makeModelConfig(r.model, classes, s.imageSize, { epochs: history.length, valAccuracy: final?.accuracy ?? null, seed: s.seed, trainedIn: 'browser' });
+  const config = mg.makeModelConfig(r.model, classes, s.imageSize, {
+    epochs: history.length, bestEpoch: saved?.epoch ?? null, valAccuracy: saved?.valAcc ?? null, seed: s.seed, resize: 'crop', trainedIn: 'browser',
+  });
   current = { model: r.model, config, owned: false };
   if (r.done && store.hasStorage()) await checkpoint(r, seconds, true);
+  const int8 = s.quantize && r.done ? await quantize(r, config) : null;
   const metrics: FinalMetrics = {
     epochs: history.length,
     epochs_planned: s.epochs,
@@ -193,9 +226,43 @@ async function finish(r: mg.TrainingRun, seconds: number): Promise<void> {
     learning_rate: s.lr,
     classes,
     per_class_accuracy: Object.fromEntries(classes.map((c, i) => [c, final && Number.isFinite(final.perClassAccuracy[i]) ? final.perClassAccuracy[i]! : null])),
+    saved_epoch: saved?.epoch ?? null,
+    int8,
     history,
   };
   post({ type: 'finished', metrics, eval: final ? evalView(final, r.valIdx, r.set, dataset!.paths) : null });
+}
+
+/**
+ * The int8 model of the trained weights, as `train --quantize` makes it (src/quant/pipeline.ts,
+ * without the folder): calibrated on up to 300 training images, compared with the float model on
+ * the validation images.
+ */
+async function quantize(r: mg.TrainingRun, floatConfig: mg.ModelConfig): Promise<FinalMetrics['int8']> {
+  const model = r.model;
+  const s = settings!;
+  const calibIdx = mg.pickCalibration(r.set.labels, r.trainIdx, mg.DEFAULT_CALIBRATION_IMAGES, s.seed);
+  const compareIdx = r.valIdx.length ? r.valIdx : calibIdx;
+  post({ type: 'phase', text: `quantizing to int8 (calibrating on ${calibIdx.length} training images)` });
+  model.eval();
+  const { net } = await mg.quantizeModel(model, r.set, calibIdx, { method: mg.DEFAULT_RANGE_METHOD, batchSize: r.batchSize });
+  const int8 = new mg.Int8Model(net);
+  try {
+    const k = floatConfig.numClasses;
+    const labels = Int32Array.from(compareIdx, (i) => r.set.labels[i]!);
+    const pf = mg.argmaxRows(await mg.predictProbabilities(model, r.set, compareIdx, r.batchSize), k);
+    const pq = mg.argmaxRows(await mg.predictProbabilities(int8, r.set, compareIdx, r.batchSize), k);
+    const cmp = mg.compareTop1(pf, pq, labels, k);
+    const { weights, info } = mg.encodeInt8Weights(net, { method: mg.DEFAULT_RANGE_METHOD, images: calibIdx.length });
+    const config: mg.ModelConfig = {
+      ...floatConfig, precision: 'int8', quantization: info,
+      training: { ...floatConfig.training, int8: { floatAccuracy: cmp.accuracyA, int8Accuracy: cmp.accuracyB, agreement: cmp.agreement, validationImages: cmp.count } },
+    };
+    int8Files = { weights, config: JSON.stringify(config, null, 2) + '\n' };
+    return { bytes: weights.byteLength, float_accuracy: cmp.accuracyA, int8_accuracy: cmp.accuracyB, agreement: cmp.agreement, images: cmp.count };
+  } finally {
+    int8.release();
+  }
 }
 
 function releaseCurrent(): void {
@@ -208,7 +275,8 @@ async function resumeSaved(): Promise<void> {
   post({ type: 'phase', text: 'reading the saved run from browser storage' });
   const saved = await store.loadRun();
   dataset = { ...saved.data, imageSize: saved.meta.settings.imageSize };
-  const r = startRun(saved.meta.settings, saved.checkpoint);
+  const r = startRun({ ...saved.meta.settings, quantize: saved.meta.settings.quantize ?? false }, saved.checkpoint);
+  bestWeights = best ? saved.best : null;
   if (r.done) {
     post({ type: 'started', settings: saved.meta.settings, trainImages: r.trainIdx.length, valImages: r.valIdx.length, stepsPerEpoch: r.stepsPerEpoch, resumedAt: r.position.epoch, history: r.position.history as unknown as mg.EpochMetrics[] });
     await finish(r, r.position.elapsedSeconds);
@@ -303,18 +371,26 @@ async function handle(msg: ToWorker): Promise<void> {
       post({ type: 'saved-run', info: null });
       return;
     case 'export-model': {
+      if (msg.precision === 'int8') {
+        if (!int8Files) throw new Error('no int8 model: tick Quantize before training');
+        const w = int8Files.weights.slice();
+        post({ type: 'model-files', precision: 'int8', weights: w, config: int8Files.config }, [w.buffer]);
+        return;
+      }
       if (!current) throw new Error('no model to download yet: train one or load one');
-      const files = await mg.encodeModel(current.model, current.config);
-      post({ type: 'model-files', weights: files.weights, config: files.config }, [files.weights.buffer]);
+      const files = current.files ?? (current.model instanceof mg.Int8Model ? null : await mg.encodeModel(current.model, current.config));
+      if (!files) throw new Error('this model cannot be written back');
+      const w = files.weights.slice();
+      post({ type: 'model-files', precision: current.config.precision, weights: w, config: files.config }, [w.buffer]);
       return;
     }
     case 'load-model': {
       if (training) throw new Error('a run is training: stop it before loading another model');
       await needGpu();
       const config = mg.parseModelConfig(msg.config, 'config.json');
-      const model = mg.decodeModel(msg.weights, config, 'model.safetensors');
+      const model = mg.decodeAnyModel(msg.weights, config, 'model.safetensors');
       releaseCurrent();
-      current = { model, config, owned: true };
+      current = { model, config, owned: true, files: { weights: msg.weights, config: msg.config } };
       post({ type: 'model-loaded', config, source: 'file' });
       return;
     }
