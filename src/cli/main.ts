@@ -20,7 +20,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary
   train: { run: cmdTrain, summary: 'train MobileNetV3-Small on a folder of images (class = subfolder)' },
   check: { run: cmdCheck, summary: 'check a dataset: counts, sizes, formats, unreadable files, imbalance, duplicates, leakage' },
   'lr-find': { run: cmdLrFind, summary: 'learning-rate range test: loss against learning rate (PNG) and a suggested lr' },
-  eval: { run: cmdEval, summary: 'accuracy, per-class accuracy and confusion matrix of a trained model' },
+  eval: { run: cmdEval, summary: 'accuracy, per-class precision/recall/F1, averages and confusion matrix of a trained model' },
   predict: { run: cmdPredict, summary: 'top-5 classes of images' },
   quantize: { run: cmdQuantize, summary: 'int8 model from a trained one: calibration, accuracy and per-layer SQNR, self-checked' },
   export: { run: cmdExport, summary: 'the model as ONNX (float32, or int8 QDQ), checked against it with onnxruntime' },
