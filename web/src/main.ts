@@ -219,6 +219,7 @@ function resetTrainingView(): void {
   curves.stepAcc = [];
   curves.history = [];
   $('results').hidden = true;
+  $('final').hidden = true;
   $('metrics').textContent = '';
   $('progress-bar').style.width = '0';
   $('progress-text').textContent = '';
@@ -226,7 +227,8 @@ function resetTrainingView(): void {
 }
 
 function drawCurves(): void {
-  const xMax = runSettings?.epochs ?? 10;
+  const planned = Number($<HTMLInputElement>('epochs').value);
+  const xMax = runSettings?.epochs ?? (Number.isInteger(planned) && planned > 0 ? planned : trainDefaults.epochs);
   const h = curves.history;
   const loss: Series[] = [
     { name: 'train (running)', color: '#9db6e8', points: curves.stepLoss },
@@ -271,6 +273,7 @@ function onFinished(metrics: FinalMetrics, view: EvalView | null): void {
   if (view) showEval(view, metrics.classes);
   $('results').hidden = false;
   $('metrics').textContent = JSON.stringify(metrics, null, 2);
+  $('final').hidden = false;
   $('progress-bar').style.width = '100%';
   const acc = metrics.val_accuracy === null ? 'no validation set' : `validation accuracy ${(100 * metrics.val_accuracy).toFixed(1)} %`;
   hasInt8 = !!metrics.int8;
@@ -537,6 +540,7 @@ $<HTMLInputElement>('allow-small').addEventListener('change', () => {
   if (listing) chooseFolder(listing);
 });
 for (const id of ['batch-size', 'epochs', 'learning-rate', 'val-split', 'recipe']) $(id).addEventListener('input', updateSettings);
+$('epochs').addEventListener('change', () => phase === 'idle' && drawCurves());
 $('recipe').addEventListener('change', updateSettings);
 $('image-size').addEventListener('input', updateSettings);
 $('image-size').addEventListener('change', () => {

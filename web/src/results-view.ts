@@ -33,7 +33,9 @@ export function renderConfusion(host: HTMLElement, view: EvalView, classes: stri
   const head = el('tr');
   head.append(el('th'));
   for (let c = 0; c < k; c++) {
-    const th = el('th', classes[c] ?? String(c));
+    // Column names run vertically so that long class names do not widen or overlap the cells.
+    const th = el('th', undefined, 'col');
+    th.append(el('span', classes[c] ?? String(c)));
     th.title = `predicted ${classes[c]}`;
     head.append(th);
   }
@@ -85,7 +87,8 @@ export function renderMisclassified(host: HTMLElement, view: EvalView, classes: 
     const fig = el('figure');
     fig.title = m.path;
     const cap = el('figcaption');
-    cap.append(el('strong', `${classes[m.predicted]} ${pct(m.confidence)}`), el('br'), document.createTextNode(`truly ${classes[m.trueClass]}`), el('br'));
+    cap.append(el('strong', classes[m.predicted] ?? String(m.predicted)), document.createTextNode(` ${pct(m.confidence)}`), el('br'));
+    cap.append(document.createTextNode(`truly ${classes[m.trueClass]}`), el('br'));
     cap.append(el('span', m.path.split('/').pop() ?? m.path, 'hint'));
     fig.append(drawRgb(m), cap);
     host.append(fig);
