@@ -21,18 +21,23 @@ export interface Int8RunSummary {
   int8Accuracy: number;
   agreement: number;
   images: number;
+  /** When quantization-aware training ran: the post-training accuracy it improved on. */
+  qat?: { epochs: number; ptqAccuracy: number };
 }
 
 export async function quantizeAfterTraining(
   model: MobileNetV3Small, config: ModelConfig, set: ImageSet, trainIdx: readonly number[], valIdx: readonly number[], runDir: string,
-  o: { batchSize: number; seed: number },
+  o: { batchSize: number; seed: number; qatEpochs?: number },
   log: (line: string) => void,
 ): Promise<Int8RunSummary> {
   const calibIdx = pickCalibration(set.labels, trainIdx, DEFAULT_CALIBRATION_IMAGES, o.seed);
   const compareIdx = valIdx.length ? valIdx : calibIdx;
   if (!valIdx.length) log('note: no validation images: float and int8 are compared on the calibration images');
   const s: QuantizeSummary = await quantizeToFolder({
-    model, config, set, calibIdx, valIdx: compareIdx, outDir: join(runDir, INT8_SUBDIR), batchSize: o.batchSize, log,
+    model, config, set, calibIdx, valIdx: compareIdx, outDir: join(runDir, INT8_SUBDIR), batchSize: o.batchSize, log, qatEpochs: o.qatEpochs, qatIdx: trainIdx, seed: o.seed,
   });
-  return { outDir: s.outDir, bytes: s.int8Bytes, floatAccuracy: s.compare.accuracyA, int8Accuracy: s.compare.accuracyB, agreement: s.compare.agreement, images: s.compare.count };
+  return {
+    outDir: s.outDir, bytes: s.int8Bytes, floatAccuracy: s.compare.accuracyA, int8Accuracy: s.compare.accuracyB, agreement: s.compare.agreement, images: s.compare.count,
+    ...(s.qat ? { qat: { epochs: s.qat.epochs, ptqAccuracy: s.qat.ptqAccuracy } } : {}),
+  };
 }

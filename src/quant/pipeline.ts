@@ -17,6 +17,8 @@ import { agreementLines, argmaxRows, compareTop1, type Agreement } from './compa
 import { encodeInt8Weights } from './int8-format.js';
 import { Int8Model } from './int8-model.js';
 import { layerSqnr, quantizeModel, type LayerSqnr } from './ptq.js';
+import { quantizationAwareTraining } from './qat.js';
+import { quantizeNet } from './quantize.js';
 
 export interface QuantizeJob {
   model: MobileNetV3Small;
@@ -31,6 +33,11 @@ export interface QuantizeJob {
   maxDrop?: number;
   /** Images for the SQNR table (64). */
   sqnrImages?: number;
+  /** Quantization-aware training epochs, run when post-training quantization loses more than maxDrop (0: never). */
+  qatEpochs?: number;
+  /** Training images for QAT (default: the calibration images). */
+  qatIdx?: readonly number[];
+  seed?: number;
   log?: (line: string) => void;
 }
 
@@ -44,6 +51,8 @@ export interface QuantizeSummary {
   sqnr: LayerSqnr[];
   /** Top-1 agreement of the model read back from disk with the one in memory (must be 1). */
   reloadAgreement: number;
+  /** When QAT ran: the post-training result it replaced, and its epochs. */
+  qat?: { epochs: number; ptqAccuracy: number; ptqAgreement: number };
 }
 
 /** Bytes of a float32 model's files (its safetensors at 4 bytes a value, plus config). */
@@ -71,19 +80,39 @@ export async function quantizeToFolder(job: QuantizeJob, floatModelDir?: string)
   const wasTraining = job.model.training;
   job.model.eval();
   log(`calibrating on ${job.calibIdx.length} images (${method} ranges)...`);
-  const { net, folded } = await quantizeModel(job.model, job.set, job.calibIdx, { method, batchSize: bs });
-  const int8 = new Int8Model(net);
+  const ptq = await quantizeModel(job.model, job.set, job.calibIdx, { method, batchSize: bs });
+  const folded = ptq.folded;
+  let net = ptq.net;
+  let int8 = new Int8Model(net);
   try {
     const k = job.config.numClasses;
     const labels = Int32Array.from(job.valIdx, (i) => job.set.labels[i]!);
     const pf = argmaxRows(await predictProbabilities(job.model, job.set, job.valIdx, bs), k);
-    const pq = argmaxRows(await predictProbabilities(int8, job.set, job.valIdx, bs), k);
-    const compare = compareTop1(pf, pq, labels, k);
+    let pq = argmaxRows(await predictProbabilities(int8, job.set, job.valIdx, bs), k);
+    let compare = compareTop1(pf, pq, labels, k);
+    let qat: QuantizeSummary['qat'];
+    const ptqDrop = 100 * (compare.accuracyA - compare.accuracyB);
+    if (ptqDrop > maxDrop && (job.qatEpochs ?? 0) > 0) {
+      log(`post-training int8 accuracy ${(100 * compare.accuracyB).toFixed(2)}% is ${ptqDrop.toFixed(2)} points below float32: quantization-aware training for ${job.qatEpochs} epoch(s)...`);
+      const tuned = await quantizationAwareTraining(folded, net.activations, job.set, job.qatIdx ?? job.calibIdx, {
+        epochs: job.qatEpochs!, batchSize: bs, seed: job.seed, onEpoch: (e, l) => log(`  QAT epoch ${e}: training loss ${l.toFixed(4)}`),
+      });
+      qat = { epochs: job.qatEpochs!, ptqAccuracy: compare.accuracyB, ptqAgreement: compare.agreement };
+      net = quantizeNet(tuned, net.activations);
+      int8.release();
+      int8 = new Int8Model(net);
+      pq = argmaxRows(await predictProbabilities(int8, job.set, job.valIdx, bs), k);
+      compare = compareTop1(pf, pq, labels, k);
+      log(`after QAT: int8 accuracy ${(100 * compare.accuracyB).toFixed(2)}% (post-training ${(100 * qat.ptqAccuracy).toFixed(2)}%)`);
+    }
     const sqnr = await layerSqnr(folded, int8, job.set, job.valIdx.slice(0, job.sqnrImages ?? 64), bs);
 
     await mkdir(job.outDir, { recursive: true });
     const { weights, info } = encodeInt8Weights(net, { method, images: job.calibIdx.length });
-    const config: ModelConfig = { ...job.config, precision: 'int8', quantization: info, training: { ...job.config.training, int8: { floatAccuracy: compare.accuracyA, int8Accuracy: compare.accuracyB, agreement: compare.agreement, validationImages: compare.count } } };
+    const config: ModelConfig = {
+      ...job.config, precision: 'int8', quantization: info,
+      training: { ...job.config.training, int8: { floatAccuracy: compare.accuracyA, int8Accuracy: compare.accuracyB, agreement: compare.agreement, validationImages: compare.count, ...(qat ? { qat } : {}) } },
+    };
     await writeFileAtomic(join(job.outDir, MODEL_WEIGHTS), weights);
     await writeFileAtomic(join(job.outDir, MODEL_CONFIG), JSON.stringify(config, null, 2) + '\n');
 
@@ -103,6 +132,7 @@ export async function quantizeToFolder(job: QuantizeJob, floatModelDir?: string)
       compare,
       sqnr,
       reloadAgreement: reload.agreement,
+      ...(qat ? { qat } : {}),
     };
     log('');
     log('per-tensor signal-to-quantization-noise ratio (int8 vs float, higher is better):');
@@ -113,7 +143,7 @@ export async function quantizeToFolder(job: QuantizeJob, floatModelDir?: string)
     log(`int8 model: ${job.outDir} (${(weights.byteLength / 1e6).toFixed(2)} MB${Number.isFinite(summary.floatBytes) ? `; float32 ${(summary.floatBytes / 1e6).toFixed(2)} MB` : ''}); read back and checked: identical answers on ${reload.count} images`);
     const drop = 100 * (compare.accuracyA - compare.accuracyB);
     if (drop > maxDrop) {
-      throw new MobilegradError(`int8 accuracy ${(100 * compare.accuracyB).toFixed(2)}% is ${drop.toFixed(2)} points below float32 ${(100 * compare.accuracyA).toFixed(2)}% (tolerance ${maxDrop}: --max-drop); the model is in ${job.outDir}, but try quantization-aware training (--qat-epochs 2) or another --method`);
+      throw new MobilegradError(`int8 accuracy ${(100 * compare.accuracyB).toFixed(2)}% is ${drop.toFixed(2)} points below float32 ${(100 * compare.accuracyA).toFixed(2)}% (tolerance ${maxDrop}: --max-drop); the model is in ${job.outDir}, but ${qat ? 'try more --qat-epochs' : 'try quantization-aware training (--qat-epochs 2)'} or another --method`);
     }
     return summary;
   } finally {

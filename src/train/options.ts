@@ -17,6 +17,8 @@ export interface TrainOptions {
   imageSize: number;
   /** Also write the int8 model (post-training quantization, in <out>/int8) at the end. */
   quantize: boolean;
+  /** With --quantize: quantization-aware training epochs, run when post-training quantization loses more than a point. */
+  qatEpochs: number;
   /** 'auto' applies the size-based recipe. */
   recipe: 'none' | 'auto';
   out?: string;
@@ -59,6 +61,7 @@ export const DEFAULTS: Omit<TrainOptions, 'data'> = {
   lr: 1e-3,
   imageSize: 224,
   quantize: false,
+  qatEpochs: 0,
   recipe: 'none',
   seed: 0,
   force: false,
@@ -91,6 +94,8 @@ export function checkOptions(o: TrainOptions): string[] {
   positiveInt(o.batchSize, '--batch-size');
   positiveInt(o.epochs, '--epochs');
   positiveInt(o.imageSize, '--image-size');
+  if (!(Number.isInteger(o.qatEpochs) && o.qatEpochs >= 0)) throw new UsageError(`--qat-epochs must be a whole number of epochs, got ${o.qatEpochs}: for example --qat-epochs 2`);
+  if (o.qatEpochs > 0 && !o.quantize) throw new UsageError('--qat-epochs needs --quantize (quantization-aware training refines the int8 model)');
   if (!Number.isFinite(o.lr) || o.lr <= 0) throw new UsageError(`--lr must be a positive number, got ${o.lr}: for example --lr 0.001`);
   if (!(o.valSplit >= 0 && o.valSplit < 1)) throw new UsageError(`--val-split must be in [0, 1), got ${o.valSplit}: for example --val-split 0.2`);
   if (!(o.labelSmoothing >= 0 && o.labelSmoothing < 1)) throw new UsageError(`--label-smoothing must be in [0, 1), got ${o.labelSmoothing}`);

@@ -228,7 +228,7 @@ export async function train(options: Partial<TrainOptions> & { data: string }, e
   const modelBytes = await saveModel(out, run.model, config);
   // --quantize: the int8 model of the saved (best) weights, in <out>/int8, checked against them.
   const int8 = o.quantize && stopped !== 'interrupted'
-    ? await quantizeAfterTraining(run.model, config, prep.set, prep.trainIdx, prep.valIdx, out, { batchSize: run.batchSize, seed: o.seed }, info)
+    ? await quantizeAfterTraining(run.model, config, prep.set, prep.trainIdx, prep.valIdx, out, { batchSize: run.batchSize, seed: o.seed, qatEpochs: o.qatEpochs }, info)
     : null;
   const metrics = evaluation ? classificationMetrics(evaluation.confusion, prep.classes, {
     loss: evaluation.loss, probabilities: evaluation.probabilities, labels: Int32Array.from(prep.valIdx, (i) => prep.set.labels[i]!),

@@ -9,5 +9,6 @@ import weightedLossCases from './weighted-loss.cases.js';
 import optimCases from './optim.cases.js';
 import convCases from './conv.cases.js';
 import int8Cases from './int8.cases.js';
+import fakeQuantCases from './int8-fakequant.cases.js';
 
-export const allCases: Case[] = [...elementwise, ...seScaleCases, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...weightedLossCases, ...dropoutCases, ...optimCases, ...convCases, ...int8Cases];
+export const allCases: Case[] = [...elementwise, ...seScaleCases, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...weightedLossCases, ...dropoutCases, ...optimCases, ...convCases, ...int8Cases, ...fakeQuantCases];

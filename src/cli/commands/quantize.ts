@@ -20,6 +20,7 @@ const QUANTIZE_FLAGS: FlagSpec = {
   method: { type: 'string', help: "activation ranges: 'percentile' (default), 'mse' or 'minmax'" },
   'calib-images': { type: 'number', help: `images used for calibration (${DEFAULT_CALIBRATION_IMAGES})` },
   'max-drop': { type: 'number', help: 'largest accepted accuracy loss in points, else exit 1 (1.0)' },
+  'qat-epochs': { type: 'number', help: 'quantization-aware training epochs on the --calib images when post-training quantization loses more than --max-drop (0)' },
   'batch-size': { type: 'number', help: 'images per batch (32)' },
   force: { type: 'boolean', help: 'overwrite an --out folder that holds a model' },
   json: { type: 'boolean', help: 'print a final line of JSON with the summary' },
@@ -38,6 +39,8 @@ export async function cmdQuantize(argv: string[]): Promise<void> {
   if (!Number.isInteger(calibCount) || calibCount < 1) throw new UsageError(`--calib-images must be a positive whole number, got ${calibCount}: for example --calib-images 300`);
   const maxDrop = (flags['max-drop'] as number | undefined) ?? 1.0;
   if (!(maxDrop >= 0)) throw new UsageError(`--max-drop must be zero or positive, got ${maxDrop}`);
+  const qatEpochs = (flags['qat-epochs'] as number | undefined) ?? 0;
+  if (!Number.isInteger(qatEpochs) || qatEpochs < 0) throw new UsageError(`--qat-epochs must be a whole number of epochs, got ${qatEpochs}: for example --qat-epochs 2`);
   const batchSize = (flags['batch-size'] as number | undefined) ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size must be a positive whole number, got ${batchSize}`);
   const out = resolve((flags.out as string | undefined) ?? `${dir.replace(/\/+$/, '')}-int8`);
@@ -74,7 +77,7 @@ export async function cmdQuantize(argv: string[]): Promise<void> {
   const valIdx = val === calib ? all : Array.from({ length: val.count }, (_, i) => calib.count + i);
   if (val === calib) process.stderr.write(`note: no --val folder: comparing on the --calib images (${calib.count}), which include the ${calibIdx.length} calibration images\n`);
   const summary = await quantizeToFolder(
-    { model, config, set, calibIdx, valIdx, outDir: out, method, batchSize, maxDrop, log: (l) => process.stderr.write(l + '\n') },
+    { model, config, set, calibIdx, valIdx, outDir: out, method, batchSize, maxDrop, qatEpochs, qatIdx: all, log: (l) => process.stderr.write(l + '\n') },
     dir,
   );
   model.release();

@@ -15,6 +15,7 @@ const TRAIN_FLAGS: FlagSpec = {
   lr: { type: 'string', help: "peak learning rate (0.001; recommended 5e-4 to 5e-3), or 'auto': the range test's suggestion (see lr-find)" },
   'image-size': { type: 'number', help: 'training resolution in pixels (224)' },
   quantize: { type: 'boolean', help: 'also write the int8 model (<out>/int8, ~1.6 MB), checked against the float one' },
+  'qat-epochs': { type: 'number', help: 'with --quantize: quantization-aware training epochs when post-training quantization loses more than a point (0)' },
   recipe: { type: 'string', help: "'auto' picks lr, epochs, batch size and augmentation from the dataset size" },
   out: { type: 'string', help: 'output folder (runs/<timestamp>)' },
   seed: { type: 'number', help: 'random seed; same seed, same adapter, same metrics (0)' },
@@ -60,6 +61,7 @@ export async function cmdTrain(argv: string[]): Promise<void> {
     lrAuto,
     imageSize: (flags['image-size'] as number | undefined) ?? DEFAULTS.imageSize,
     quantize: Boolean(flags.quantize),
+    qatEpochs: (flags['qat-epochs'] as number | undefined) ?? DEFAULTS.qatEpochs,
     recipe,
     out: flags.out as string | undefined,
     seed: (flags.seed as number | undefined) ?? DEFAULTS.seed,
@@ -109,7 +111,7 @@ export async function cmdTrain(argv: string[]): Promise<void> {
     `per class (recall): ${Object.entries(s.perClassAccuracy).map(([c, a]) => `${c} ${pct(a)}`).join(', ')}`,
     `time ${s.seconds.toFixed(1)} s, ${s.imagesPerSecond.toFixed(1)} training images/s`,
     `model: ${s.outDir} (${(s.modelBytes / 1e6).toFixed(2)} MB float32); report: ${s.outDir}/report.html`,
-    ...(s.int8 ? [`int8 model: ${s.int8.outDir} (${(s.int8.bytes / 1e6).toFixed(2)} MB): accuracy ${pct(s.int8.int8Accuracy)} vs float32 ${pct(s.int8.floatAccuracy)}, top-1 agreement ${pct(s.int8.agreement)} on ${s.int8.images} images`] : []),
+    ...(s.int8 ? [`int8 model: ${s.int8.outDir} (${(s.int8.bytes / 1e6).toFixed(2)} MB): accuracy ${pct(s.int8.int8Accuracy)} vs float32 ${pct(s.int8.floatAccuracy)}, top-1 agreement ${pct(s.int8.agreement)} on ${s.int8.images} images${s.int8.qat ? ` (after ${s.int8.qat.epochs} QAT epoch(s); post-training ${pct(s.int8.qat.ptqAccuracy)})` : ''}`] : []),
   ];
   process.stderr.write(lines.join('\n') + '\n');
   if (flags.json) process.stdout.write(JSON.stringify(s) + '\n');
