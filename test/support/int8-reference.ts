@@ -60,8 +60,10 @@ export function gemmRef(a: ArrayLike<number>, w: ArrayLike<number>, m: number, k
       for (let q = 0; q < k; q++) acc += a[i * k + q]! * w[j * k + q]!;
       if (opt.floatOut) out[i * n + j] = Math.fround(Math.fround(acc) * Math.fround(r.mult[j]!));
       else if (opt.res) {
-        // The reference takes the exact value; the GPU's float rounding may differ by one unit (documented).
-        const v = acc * Math.fround(r.mult[j]!) + (opt.res.x[i * n + j]! - opt.res.zp) * Math.fround(opt.res.mult);
+        // float32 as the kernel writes it (two products, one sum); a compiler that fuses a
+        // multiply-add rounds once less, so the GPU may differ by one unit (documented).
+        const f = Math.fround;
+        const v = f(f(f(acc) * f(r.mult[j]!)) + f(f(opt.res.x[i * n + j]! - opt.res.zp) * f(opt.res.mult)));
         const q = clamp(roundEven(v) + r.zp, r.lo, 127);
         out[i * n + j] = r.table ? r.table[q + 128]! : q;
       } else out[i * n + j] = requantRef(acc, r.mult[j]!, r.zp, r.lo, r.table);
