@@ -57,4 +57,7 @@ export { quantizeModel, pickCalibration, DEFAULT_CALIBRATION_IMAGES } from './qu
 export { Int8Model } from './quant/int8-model.js';
 export { encodeInt8Weights } from './quant/int8-format.js';
 export { argmaxRows, compareTop1, type Agreement } from './quant/compare.js';
-export { DEFAULT_RANGE_METHOD } from './quant/calibrate.js';
+export { DEFAULT_RANGE_METHOD, type RangeMethod } from './quant/calibrate.js';
+export { quantizationAwareTraining, type QatOptions } from './quant/qat.js';
+/** int8 kernels use dot4I8Packed where the adapter has it; `setInt8Path('fallback')` forces the unpacking path. */
+export { setInt8Path, int8Path, type Int8Path } from '../kernels/int8-path.js';

@@ -11,3 +11,6 @@ export { loadImageFolder, type LoadedDataset } from './data/dataset.js';
 export { decodeImageFile } from './data/decode-image-file.js';
 export { inspectImageFolder, type InspectedFolder } from './data/inspect-folder.js';
 export { checkDataset, checkWarnings, formatCheck, type DatasetCheck, type CheckInput, type DuplicateFinding } from './data/dataset-check.js';
+// ONNX export (protobufjs reads the file system, so Node only): graphs as bytes, and the checked export `mobilegrad export` runs.
+export { floatOnnx, qdqOnnx, ONNX_INPUT, ONNX_OUTPUT } from './export/mobilenet-onnx.js';
+export { exportOnnx, type ExportResult } from './export/export-onnx.js';
