@@ -170,6 +170,39 @@ describe('defineOp', () => {
     [a, b, y].forEach((t) => t.release());
   });
 
+  it('an integer input: dtypes and shapes checked, gradcheck leaves it alone', async () => {
+    const body = (out: string, src: string) => `struct P { n: u32, k: u32 }
+@group(0) @binding(0) var<storage, read> ${src}: array<f32>;
+@group(0) @binding(1) var<storage, read> labels: array<i32>;
+@group(0) @binding(2) var<storage, read_write> ${out}: array<f32>;
+@group(0) @binding(3) var<uniform> p: P;
+@compute @workgroup_size(64) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (i < p.n) { ${out}[i] = ${src}[i] * f32(labels[i / p.k] + 1); }
+}`;
+    const uniforms = ({ inputs }: mg.OpContext<mg.OpAttrs>) => ({ n: inputs.x!.size, k: inputs.x!.shape[1]! });
+    const rowScale = mg.defineOp({
+      name: 'test_row_scale',
+      inputs: ['x', 'labels'],
+      dtypes: { labels: 'i32' },
+      check: (t) => (t.labels!.shape.length === 1 && t.labels!.shape[0] === t.x!.shape[0] ? undefined : 'labels must be [rows of x]'),
+      forward: { source: body('y', 'x'), uniforms },
+      backward: { source: body('dx', 'dy'), uniforms },
+    });
+    const x = mg.tensor(randomData(15, 8), [3, 5]);
+    const labels = mg.tensor(Int32Array.from([2, 0, 1]), [3]);
+    const y = rowScale(x, labels);
+    const xv = await x.toArray();
+    expectClose(await y.toArray(), Array.from(xv, (v, i) => v * [3, 1, 2][Math.floor(i / 5)]!), 'row scale');
+    const r = await rowScale.gradcheck([x, labels]);
+    expect(r.checked).toEqual([15, 0]);
+    expect(Array.from(await labels.toArray())).toEqual([2, 0, 1]); // the caller's tensor, untouched and alive
+    expect(() => rowScale(x, x)).toThrow(/test_row_scale: input 'labels' must be i32, got f32/);
+    const bad = mg.tensor(Int32Array.from([1, 1]), [2]);
+    expect(() => rowScale(x, bad)).toThrow(/test_row_scale: labels must be \[rows of x\] \(inputs: x \[3, 5\] f32, labels \[2\] i32\)/);
+    [x, labels, y, bad].forEach((t) => t.release());
+  });
+
   it('pipelines are compiled once per op; ops and their kernels are in the registries', async () => {
     const x = mg.tensor(randomData(10, 9), [10]);
     swish(x).release();

@@ -52,7 +52,8 @@ export async function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[
   const maxEl = options.maxElements ?? 48;
   const rng = new Rng(options.seed ?? 1234);
   const host = await Promise.all(inputs.map(async (x) => Float32Array.from(await x.toArray())));
-  const leaves = inputs.map((x, k) => tensor(host[k]!, x.shape, { requiresGrad: options.check ? options.check[k] !== false : true }));
+  // Non-f32 inputs (labels, indices) pass through as they are: not differentiated, not perturbed.
+  const leaves = inputs.map((x, k) => (x.dtype !== 'f32' ? x : tensor(host[k]!, x.shape, { requiresGrad: options.check ? options.check[k] !== false : true })));
   const y = fn(...leaves);
   const r = new Float64Array(y.size);
   for (let i = 0; i < r.length; i++) r[i] = rng.normal();
@@ -64,7 +65,7 @@ export async function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[
   const report: GradcheckReport = { ok: true, worst: [], checked: [], details: [] };
   for (let k = 0; k < inputs.length; k++) {
     const ana = analytic[k];
-    if (!leaves[k]!.requiresGrad) {
+    if (inputs[k]!.dtype !== 'f32' || !leaves[k]!.requiresGrad) {
       report.worst.push(NaN);
       report.checked.push(0);
       continue;
@@ -95,10 +96,11 @@ export async function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[
     report.checked.push(idx.length);
     if (worst > tol) report.ok = false;
   }
-  for (const l of leaves) {
+  leaves.forEach((l, k) => {
+    if (l === inputs[k]) return; // the caller's own tensor
     l.grad?.release();
     l.release();
-  }
+  });
   if (!report.ok && options.throwOnFailure !== false) {
     throw new MobilegradError(`gradcheck failed (worst relative error per input: ${report.worst.map((w) => w.toExponential(2)).join(', ')}; tolerance ${tol}): ${report.details.join('; ')}`);
   }

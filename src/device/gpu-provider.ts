@@ -30,7 +30,9 @@ export async function findGPU(dawnOptions: string[] = []): Promise<GPUSource> {
       globals: Record<string, unknown>;
     };
     Object.assign(globalThis, mod.globals);
-    nodeGPU = mod.create(dawnOptions);
+    // Dawn rounds GPU timestamps to 65.5 us by default (a browser's defence against timing attacks);
+    // in Node the profiler wants them exact.
+    nodeGPU = mod.create(['disable-dawn-features=timestamp_quantization', ...dawnOptions]);
     (globalThis as { __mobilegradGPU?: GPU }).__mobilegradGPU = nodeGPU;
   }
   return { gpu: nodeGPU, runtime: 'node' };
