@@ -20,6 +20,17 @@ export const int8GemmKernel = defineInt8Kernel({
   workgroups: (u) => grid1d(u.tiles_m! * u.tiles_n!, 64),
 });
 
+/** The same GEMM for fewer than 8 rows: one row and 8 columns per invocation. */
+export const int8GemvKernel = defineInt8Kernel({
+  name: 'int8_gemv',
+  source: gemmSource,
+  entry: 'gemv',
+  inputs: ['a', 'b', 'bias', 'mult', 'table', 'res'],
+  outputs: ['c'],
+  uniforms: ['m', 'n', 'k4', 'tiles_m', 'tiles_n', 'zp', 'lo', 'zr', 'rmult'],
+  workgroups: (u) => grid1d(u.m! * u.tiles_n!, 64),
+});
+
 /** Override constants: KSIZE, STRIDE, USE_TABLE. */
 export const int8DepthwiseKernel = defineInt8Kernel({
   name: 'int8_depthwise',

@@ -37,14 +37,13 @@ fn col4(n0: u32) -> vec4<u32> {
   return min(vec4<u32>(n0, n0 + 1u, n0 + 2u, n0 + 3u), vec4<u32>(p.n - 1u));
 }
 
-// Epilogue for four columns n0..n0+3 of one row.
-fn store4(row: u32, n0: u32, acc: vec4<i32>) {
+// Epilogue for four columns n0..n0+3 of one row; b4 and m4 are those columns' bias and
+// multiplier, loaded once per invocation (not once per row: on lavapipe every load counts).
+fn store4(row: u32, n0: u32, acc: vec4<i32>, b4: vec4<i32>, m4: vec4<f32>) {
   if (row >= p.m || n0 >= p.n) { return; }
-  let j = col4(n0);
-  let bsum = acc + vec4<i32>(bias[j.x], bias[j.y], bias[j.z], bias[j.w]);
-  let mv = vec4<f32>(mult[j.x], mult[j.y], mult[j.z], mult[j.w]);
+  let bsum = acc + b4;
   if (FLOAT_OUT) {
-    let v = vec4<f32>(bsum) * mv;
+    let v = vec4<f32>(bsum) * m4;
     let o = row * p.n + n0;
     c[o] = bitcast<u32>(v.x);
     if (n0 + 1u < p.n) { c[o + 1u] = bitcast<u32>(v.y); }
@@ -56,10 +55,10 @@ fn store4(row: u32, n0: u32, acc: vec4<i32>) {
   var q: vec4<i32>;
   if (HAS_RES) {
     let r = vec4<f32>(i8_unpack(res[w]) - vec4<i32>(p.zr));
-    let v = round(vec4<f32>(bsum) * mv + r * p.rmult);
+    let v = round(vec4<f32>(bsum) * m4 + r * p.rmult);
     q = clamp(vec4<i32>(v) + vec4<i32>(p.zp), vec4<i32>(p.lo), vec4<i32>(127));
   } else {
-    q = requant4(bsum, mv, p.zp, p.lo);
+    q = requant4(bsum, m4, p.zp, p.lo);
   }
   if (USE_TABLE) {
     q = vec4<i32>(table[q.x + 128], table[q.y + 128], table[q.z + 128], table[q.w + 128]);
@@ -147,20 +146,57 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     c7l += dots(x7, w0, w1, w2, w3);
     c7h += dots(x7, w4, w5, w6, w7);
   }
-  store4(m0, n0, c0l);
-  store4(m0, n0 + 4u, c0h);
-  store4(m0 + 1u, n0, c1l);
-  store4(m0 + 1u, n0 + 4u, c1h);
-  store4(m0 + 2u, n0, c2l);
-  store4(m0 + 2u, n0 + 4u, c2h);
-  store4(m0 + 3u, n0, c3l);
-  store4(m0 + 3u, n0 + 4u, c3h);
-  store4(m0 + 4u, n0, c4l);
-  store4(m0 + 4u, n0 + 4u, c4h);
-  store4(m0 + 5u, n0, c5l);
-  store4(m0 + 5u, n0 + 4u, c5h);
-  store4(m0 + 6u, n0, c6l);
-  store4(m0 + 6u, n0 + 4u, c6h);
-  store4(m0 + 7u, n0, c7l);
-  store4(m0 + 7u, n0 + 4u, c7h);
+  let jl = col4(n0);
+  let jh = col4(n0 + 4u);
+  let bvl = vec4<i32>(bias[jl.x], bias[jl.y], bias[jl.z], bias[jl.w]);
+  let bvh = vec4<i32>(bias[jh.x], bias[jh.y], bias[jh.z], bias[jh.w]);
+  let mvl = vec4<f32>(mult[jl.x], mult[jl.y], mult[jl.z], mult[jl.w]);
+  let mvh = vec4<f32>(mult[jh.x], mult[jh.y], mult[jh.z], mult[jh.w]);
+  store4(m0, n0, c0l, bvl, mvl);
+  store4(m0, n0 + 4u, c0h, bvh, mvh);
+  store4(m0 + 1u, n0, c1l, bvl, mvl);
+  store4(m0 + 1u, n0 + 4u, c1h, bvh, mvh);
+  store4(m0 + 2u, n0, c2l, bvl, mvl);
+  store4(m0 + 2u, n0 + 4u, c2h, bvh, mvh);
+  store4(m0 + 3u, n0, c3l, bvl, mvl);
+  store4(m0 + 3u, n0 + 4u, c3h, bvh, mvh);
+  store4(m0 + 4u, n0, c4l, bvl, mvl);
+  store4(m0 + 4u, n0 + 4u, c4h, bvh, mvh);
+  store4(m0 + 5u, n0, c5l, bvl, mvl);
+  store4(m0 + 5u, n0 + 4u, c5h, bvh, mvh);
+  store4(m0 + 6u, n0, c6l, bvl, mvl);
+  store4(m0 + 6u, n0 + 4u, c6h, bvh, mvh);
+  store4(m0 + 7u, n0, c7l, bvl, mvl);
+  store4(m0 + 7u, n0 + 4u, c7h, bvh, mvh);
+}
+
+// Few rows (batch-1 linear layers, SE at small batch): one row and 8 columns per invocation, so
+// no invocation repeats another's rows (the 8x8 tile would compute 8 copies of a single row).
+@compute @workgroup_size(64)
+fn gemv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= p.m * p.tiles_n) { return; }
+  let row = t / p.tiles_n;
+  let n0 = (t - row * p.tiles_n) * 8u;
+  let nl = p.n - 1u;
+  let ar = row * p.k4;
+  let b0 = min(n0, nl) * p.k4;
+  let b1 = min(n0 + 1u, nl) * p.k4;
+  let b2 = min(n0 + 2u, nl) * p.k4;
+  let b3 = min(n0 + 3u, nl) * p.k4;
+  let b4 = min(n0 + 4u, nl) * p.k4;
+  let b5 = min(n0 + 5u, nl) * p.k4;
+  let b6 = min(n0 + 6u, nl) * p.k4;
+  let b7 = min(n0 + 7u, nl) * p.k4;
+  var lo = vec4<i32>(0);
+  var hi = vec4<i32>(0);
+  for (var kk = 0u; kk < p.k4; kk++) {
+    let x = a[ar + kk];
+    lo += dots(x, b[b0 + kk], b[b1 + kk], b[b2 + kk], b[b3 + kk]);
+    hi += dots(x, b[b4 + kk], b[b5 + kk], b[b6 + kk], b[b7 + kk]);
+  }
+  let jl = col4(n0);
+  let jh = col4(n0 + 4u);
+  store4(row, n0, lo, vec4<i32>(bias[jl.x], bias[jl.y], bias[jl.z], bias[jl.w]), vec4<f32>(mult[jl.x], mult[jl.y], mult[jl.z], mult[jl.w]));
+  store4(row, n0 + 4u, hi, vec4<i32>(bias[jh.x], bias[jh.y], bias[jh.z], bias[jh.w]), vec4<f32>(mult[jh.x], mult[jh.y], mult[jh.z], mult[jh.w]));
 }

@@ -4,7 +4,7 @@
  * Not differentiable: they serve inference. The arithmetic is docs/quantization.md's.
  */
 import {
-  dequantizeKernel, int8DepthwiseKernel, int8GemmKernel, int8PoolKernel, int8StemKernel, INT8_GEMM_TILE, quantizeInputKernel, seScaleKernel,
+  dequantizeKernel, int8DepthwiseKernel, int8GemmKernel, int8GemvKernel, int8PoolKernel, int8StemKernel, INT8_GEMM_TILE, quantizeInputKernel, seScaleKernel,
 } from '../../kernels/int8.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
@@ -75,8 +75,9 @@ export function int8Gemm(a: Tensor, w: Tensor, r: Requant, options: GemmOptions 
   }
   const tiles_m = Math.ceil(m / INT8_GEMM_TILE);
   const tiles_n = Math.ceil(n / INT8_GEMM_TILE);
+  // Fewer than 8 rows (batch-1 linear layers): the one-row variant, no duplicated rows.
   return runKernel1(
-    int8GemmKernel.get(),
+    (m < INT8_GEMM_TILE ? int8GemvKernel : int8GemmKernel).get(),
     { a, b: w, bias: r.bias, mult: r.mult, table: r.table ?? r.bias, res: res?.x ?? r.bias },
     { shape: outShape, dtype: options.floatOut ? 'f32' : 'i8x4' },
     { m, n, k4: k / 4, tiles_m, tiles_n, zp: r.zp, lo: r.lo, zr: res?.zp ?? 0, rmult: res?.mult ?? 0 },

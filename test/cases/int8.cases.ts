@@ -185,12 +185,15 @@ const list: [string, () => Promise<void>][] = [
     const native = mg.getDevice().report.wgslLanguageFeatures.includes('packed_4x8_integer_dot_product');
     expectTrue(int8Path() === (native ? 'native' : 'fallback'), 'auto path follows the adapter');
   }],
-  ...bothPaths('gemm 1x4x4, identity', () => checkGemm(1, 4, 4, 'none', 'int8')),
+  ...bothPaths('gemm 1x4x4, identity (one-row variant)', () => checkGemm(1, 4, 4, 'none', 'int8')),
+  ...bothPaths('gemm 9x4x4, identity (tile of 8 rows, one partial)', () => checkGemm(9, 4, 4, 'none', 'int8')),
   ...bothPaths('gemm 49x12x20 (tails in m and n), ReLU', () => checkGemm(49, 12, 20, 'relu', 'int8')),
   ...bothPaths('gemm 67x40x24, table (h-swish)', () => checkGemm(67, 40, 24, 'table', 'int8')),
   ...bothPaths('gemm 37x96x36, fused residual', () => checkGemm(37, 96, 36, 'none', 'residual')),
   ...bothPaths('gemm 3x44x10, float logits (n not a multiple of 4)', () => checkGemm(3, 44, 10, 'none', 'float')),
-  ...bothPaths('gemm 5x576x7, float logits', () => checkGemm(5, 576, 7, 'none', 'float')),
+  ...bothPaths('gemm 5x576x7, float logits (the one-row variant: m < 8)', () => checkGemm(5, 576, 7, 'none', 'float')),
+  ...bothPaths('gemm 1x144x20, table (one-row variant)', () => checkGemm(1, 144, 20, 'table', 'int8')),
+  ...bothPaths('gemm 7x40x12, fused residual (one-row variant)', () => checkGemm(7, 40, 12, 'none', 'residual')),
   ...bothPaths('depthwise k3 s1 x [1,7,9,12] ReLU', () => checkConv('depthwise', 1, 7, 9, 12, 3, 1, 'relu')),
   ...bothPaths('depthwise k3 s2 x [2,9,7,4] identity', () => checkConv('depthwise', 2, 9, 7, 4, 3, 2, 'none')),
   ...bothPaths('depthwise k5 s1 x [1,6,11,20] table', () => checkConv('depthwise', 1, 6, 11, 20, 5, 1, 'table')),
