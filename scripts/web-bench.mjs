@@ -10,8 +10,9 @@
  * (spread over its 10 classes) unless --data is given. Speed is each epoch's images/s as both
  * trainers record it (training images / epoch seconds, BatchNorm recalibration and evaluation
  * included); the first epoch includes compiling the kernels, so later epochs are the steady state.
- * Memory: the peak resident memory of all Chromium processes (page, worker, GPU process holding
- * SwiftShader's buffers), sampled each second, and the page's own count of image and GPU bytes.
+ * Memory: the peak proportional set size (PSS) of all Chromium processes (browser, page and worker,
+ * GPU process holding SwiftShader's buffers), sampled each second, and the page's own count of
+ * image and GPU bytes.
  * Needs `npm run build` first.
  */
 import { spawn, execFileSync } from 'node:child_process';
@@ -34,7 +35,17 @@ const epochs = Number(opt('epochs', '3'));
 const stopAfter = Number(opt('stop-after-steps', '0'));
 const withCli = !process.argv.includes('--no-cli');
 
-/** Resident memory (bytes) of the Chromium started with `profile` and all its child processes. */
+/** Proportional set size (bytes; shared pages split between their users, so summing does not double count) of a process. */
+function pss(pid) {
+  try {
+    const m = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m);
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0; // the process ended
+  }
+}
+
+/** Memory (PSS, bytes) of the Chromium started with `profile` and all its child processes. */
 function chromiumRss(profile) {
   const out = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const procs = out.split('\n').map((l) => l.trim().match(/^(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/)).filter(Boolean)
@@ -44,7 +55,7 @@ function chromiumRss(profile) {
     grew = false;
     for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) (mine.add(p.pid), (grew = true));
   }
-  return procs.filter((p) => mine.has(p.pid)).reduce((a, p) => a + p.rss, 0);
+  return procs.filter((p) => mine.has(p.pid)).reduce((a, p) => a + pss(p.pid), 0);
 }
 
 async function pageRun(data, work) {

@@ -6,7 +6,7 @@
 import { trainDefaults, type EpochMetrics, type StepInfo } from '../../src/index.js';
 import { drawChart, type Series } from './charts.js';
 import { fromDataTransfer, fromFileList, type FolderListing } from './folder-files.js';
-import type { EvalView, FinalMetrics, FromWorker, Prediction, RunSettings, SavedRunInfo, ToWorker } from './protocol.js';
+import type { EvalView, FinalMetrics, FromWorker, MemoryView, Prediction, RunSettings, SavedRunInfo, ToWorker } from './protocol.js';
 import { renderConfusion, renderMisclassified, renderPerClass } from './results-view.js';
 import { IMAGE_EXTENSIONS, judge, scanPaths, type ScanOutcome } from './scan-files.js';
 import { fillDefaults, readForm, type Checked } from './settings-form.js';
@@ -301,6 +301,11 @@ function showSaved(info: SavedRunInfo | null): void {
   banner.hidden = false;
 }
 
+function showMemory(mem: MemoryView, checkpoint: string): void {
+  const line = `Memory: images ${mb(mem.imageBytes)} (8-bit) · GPU buffers ${mb(mem.gpuBytes)} (peak ${mb(mem.peakGpuBytes)})`;
+  $('memory').textContent = checkpoint ? `${line} · ${checkpoint}` : line;
+}
+
 // ---- model files ----
 function download(name: string, data: BlobPart, type: string): void {
   const url = URL.createObjectURL(new Blob([data], { type }));
@@ -430,10 +435,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       curves.stepLoss = curves.stepLoss.filter(([x]) => x <= m.metrics.epoch);
       drawCurves();
       if (m.eval && runSettings) showEval(m.eval, runSettings.classes);
-      $('memory').textContent = `Memory: images ${mb(m.memory.imageBytes)} (8-bit) · GPU buffers ${mb(m.memory.gpuBytes)}`;
+      showMemory(m.memory, '');
       return;
     case 'checkpointed':
-      $('memory').textContent = `${$('memory').textContent?.split(' · checkpoint')[0] ?? ''} · checkpoint saved to ${m.where} after epoch ${m.epoch}${m.step ? `, step ${m.step}` : ''} (${mb(m.bytes)})`;
+      showMemory(m.memory, `checkpoint saved to ${m.where} ${m.step ? `after ${m.step} steps of epoch ${m.epoch + 1}` : `after epoch ${m.epoch}`} (${mb(m.bytes)})`);
       return;
     case 'paused':
       phase = 'paused';

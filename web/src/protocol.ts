@@ -129,7 +129,7 @@ export type FromWorker =
   | { type: 'started'; settings: RunSettings; trainImages: number; valImages: number; stepsPerEpoch: number; resumedAt: number; history: EpochMetrics[] }
   | { type: 'step'; info: StepInfo }
   | { type: 'epoch'; metrics: EpochMetrics; eval: EvalView | null; memory: MemoryView }
-  | { type: 'checkpointed'; epoch: number; step: number; bytes: number; where: string }
+  | { type: 'checkpointed'; epoch: number; step: number; bytes: number; where: string; memory: MemoryView }
   | { type: 'paused'; epoch: number; step: number }
   | { type: 'resumed' }
   | { type: 'finished'; metrics: FinalMetrics; eval: EvalView | null }
@@ -143,4 +143,6 @@ export type FromWorker =
 export interface MemoryView {
   imageBytes: number;
   gpuBytes: number;
+  /** The most GPU memory the buffer pool has held at once. */
+  peakGpuBytes: number;
 }

@@ -105,7 +105,7 @@ function loopConfig(s: RunSettings): mg.LoopConfig {
 
 function memory() {
   const stats = mg.memoryStats();
-  return { imageBytes: dataset?.images.byteLength ?? 0, gpuBytes: stats.allocatedBytes };
+  return { imageBytes: dataset?.images.byteLength ?? 0, gpuBytes: stats.allocatedBytes, peakGpuBytes: stats.peakAllocatedBytes };
 }
 
 /** Builds the run over the held dataset, restoring a checkpoint blob when given. */
@@ -130,7 +130,7 @@ async function checkpoint(r: mg.TrainingRun, elapsed: number, finished: boolean)
   try {
     const blob = await r.checkpoint(elapsed);
     await store.saveCheckpoint(blob, r.position.epoch, r.position.history as unknown as mg.EpochMetrics[], finished);
-    post({ type: 'checkpointed', epoch: r.position.epoch, step: r.position.stepInEpoch, bytes: blob.byteLength, where: 'browser storage (OPFS)' });
+    post({ type: 'checkpointed', epoch: r.position.epoch, step: r.position.stepInEpoch, bytes: blob.byteLength, where: 'browser storage (OPFS)', memory: memory() });
   } catch (e) {
     post({ type: 'error', context: 'checkpoint', message: `could not save the checkpoint to browser storage: ${e instanceof Error ? e.message : e}. Training goes on; download the model when it ends.` });
   }
