@@ -5,7 +5,9 @@ import { UsageError } from '../../data/usage-error.js';
 import { RESIZE_MODES, type ResizeMode } from '../../data/resize.js';
 import { evaluate } from '../../train/evaluate.js';
 import { classificationMetrics } from '../../train/metrics.js';
-import { loadModel } from '../../train/model-files.js';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel, MODEL_WEIGHTS } from '../../train/model-files.js';
 import { helpText, parseArgs, requireFlag, type FlagSpec } from '../args.js';
 
 const EVAL_FLAGS: FlagSpec = {
@@ -38,6 +40,7 @@ export async function cmdEval(argv: string[]): Promise<void> {
   }
   const w = Math.max(16, ...config.classNames.map((c) => c.length));
   const p = (v: number) => `${(100 * v).toFixed(1)}%`.padStart(10);
+  process.stdout.write(`model: ${dir} (${config.precision === 'int8' ? 'int8' : 'float32'}, ${(statSync(join(dir, MODEL_WEIGHTS)).size / 1e6).toFixed(2)} MB)\n`);
   process.stdout.write(`accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.count} images, loss ${r.loss.toFixed(4)}${m.top5Accuracy !== undefined ? `, top-5 accuracy ${(100 * m.top5Accuracy).toFixed(2)}%` : ''}\n\n`);
   process.stdout.write(`  ${''.padEnd(w)} ${'precision'.padStart(10)}${'recall'.padStart(10)}${'F1'.padStart(10)}${'support'.padStart(9)}\n`);
   for (const c of m.perClass) process.stdout.write(`  ${c.class.padEnd(w)} ${p(c.precision)}${p(c.recall)}${p(c.f1)}${String(c.support).padStart(9)}\n`);
