@@ -14,7 +14,7 @@
  *   infer1 / infer32   eval-mode forward at 224 px, a new input uploaded each call
  *   batch128   (--batch128) a few training steps at 224 px, batch 128: does it fit, peak memory
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,7 +118,9 @@ export async function runE2E(o: E2EOptions): Promise<void> {
   const report = await mg.init();
   const adapter = [report.adapter.description || report.adapter.device, report.adapter.architecture, report.adapter.vendor].filter(Boolean).join(', ');
   const cpu = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores`;
-  console.log(`\nmobilegrad end-to-end benchmark (${adapter}; ${cpu})`);
+  // Other processes on a shared machine skew every number (PyTorch's threads the most): say how busy it was.
+  const loadStart = loadavg()[0]!;
+  console.log(`\nmobilegrad end-to-end benchmark (${adapter}; ${cpu}; load average ${loadStart.toFixed(1)})`);
   const mgr: Record<string, unknown> = {};
   const log = (s: string) => process.stderr.write(`  ${s}\n`);
 
@@ -230,7 +232,10 @@ export async function runE2E(o: E2EOptions): Promise<void> {
 
   const seconds = (performance.now() - t0) / 1000;
   const json = {
-    meta: { date: new Date().toISOString(), adapter, cpu, node: process.version, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), seconds },
+    meta: {
+      date: new Date().toISOString(), adapter, cpu, node: process.version, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), seconds,
+      load_average_start: loadStart, load_average_end: loadavg()[0]!,
+    },
     mobilegrad: mgr,
     pytorch: torch,
     tfjs,
@@ -267,6 +272,6 @@ export async function runE2E(o: E2EOptions): Promise<void> {
       { label: 'TF.js webgpu', value: tj.infer1 ? 1000 / tj.infer1.ms_per_step : null, color: grey, note: tj.infer1 ? `${tj.infer1.ms_per_step.toFixed(0)} ms` : undefined },
     ] },
   ].filter((p) => p.bars.some((b) => b.value !== null));
-  writeFileSync(o.chart, drawE2EChart('MobileNetV3-Small end to end', `${adapter} | ${cpu} | ${new Date().toISOString().slice(0, 10)}`, panels));
+  writeFileSync(o.chart, drawE2EChart('MobileNetV3-Small end to end', `${adapter} | ${cpu} | load ${loadStart.toFixed(1)}-${loadavg()[0]!.toFixed(1)} | ${new Date().toISOString().slice(0, 10)}`, panels));
   console.log(`\nwrote ${o.out} and ${o.chart} (${seconds.toFixed(0)} s)`);
 }
