@@ -16,6 +16,7 @@ export interface PeerRow {
   batch_size: number;
   ms_per_step: number;
   images_per_second: number;
+  best_ms_per_step?: number;
   samples_ms?: number[];
   note?: string;
 }

@@ -52,6 +52,10 @@ def timed(fn, warmup, steps):
     return statistics.median(ts), ts
 
 
+def row(size, batch, ms, ts, **extra):
+    return {'image_size': size, 'batch_size': batch, 'ms_per_step': ms, 'images_per_second': batch / ms * 1000, 'best_ms_per_step': min(ts), 'samples_ms': ts, **extra}
+
+
 def model():
     return torchvision.models.mobilenet_v3_small(num_classes=a.classes)
 
@@ -72,7 +76,7 @@ if 'train224' in only:
         return l.item()
 
     ms, ts = timed(step, a.warmup, a.steps)
-    out['train224'] = {'image_size': a.size, 'batch_size': a.batch, 'ms_per_step': ms, 'images_per_second': a.batch / ms * 1000, 'samples_ms': ts}
+    out['train224'] = row(a.size, a.batch, ms, ts)
 
 if 'infer1' in only or 'infer32' in only:
     m = model().eval()
@@ -80,11 +84,11 @@ if 'infer1' in only or 'infer32' in only:
         if 'infer1' in only:
             x1 = torch.randn(1, 3, a.size, a.size)
             ms, ts = timed(lambda: m(x1), 5, 20)
-            out['infer1'] = {'image_size': a.size, 'batch_size': 1, 'ms_per_step': ms, 'images_per_second': 1000 / ms, 'samples_ms': ts}
+            out['infer1'] = row(a.size, 1, ms, ts)
         if 'infer32' in only:
             xb = torch.randn(a.batch, 3, a.size, a.size)
             ms, ts = timed(lambda: m(xb), 2, a.steps)
-            out['infer32'] = {'image_size': a.size, 'batch_size': a.batch, 'ms_per_step': ms, 'images_per_second': a.batch / ms * 1000, 'samples_ms': ts}
+            out['infer32'] = row(a.size, a.batch, ms, ts)
 
 if 'train64' in only:
     import torchvision.datasets as D
@@ -111,8 +115,7 @@ if 'train64' in only:
         return l.item()
 
     ms, ts = timed(step, a.warmup, a.folder_steps)
-    out['train64'] = {'image_size': res, 'batch_size': a.batch, 'ms_per_step': ms, 'images_per_second': a.batch / ms * 1000,
-                      'images_in_folder': len(ds), 'samples_ms': ts,
-                      'note': 'DataLoader over the PNG folder (decode, RandomResizedCrop, flip, normalise) inside each timed step'}
+    out['train64'] = row(res, a.batch, ms, ts, images_in_folder=len(ds),
+                         note='DataLoader over the PNG folder (decode, RandomResizedCrop, flip, normalise) inside each timed step')
 
 print(json.dumps(out))
