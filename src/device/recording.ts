@@ -93,11 +93,6 @@ export class Recording {
     this.ownBytes = uniformData.byteLength + stagingBytes;
   }
 
-  /** Uploads produced by a `regen` function (per-step values), in stream order. */
-  get perStepUploads(): number {
-    return this.uploads.filter((u) => u.write.regen).length;
-  }
-
   /**
    * Replays the stream into the open encoder (it is submitted with the next flush or readback).
    * Per-step values are recomputed first, in the order the recorded step computed them.
