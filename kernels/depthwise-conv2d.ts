@@ -1,43 +1,49 @@
-/** Depthwise 2-D convolution (NHWC input, [K,K,C] weights): forward, input gradient, weight gradient partial sums. */
+/**
+ * Depthwise 2-D convolution (NHWC input, [K,K,C] weights): forward, input gradient, weight gradient
+ * partial sums. Each comes at two widths (kernels/vec.ts): vec4 over channels when C % 4 == 0,
+ * scalar otherwise; uniform `cv` is C in elements of that width.
+ */
 import source from '../shaders/depthwise-conv2d.wgsl';
-import { defineKernel, grid1d, type Uniforms } from '../src/kernel/define-kernel.js';
+import { grid1d, type Uniforms } from '../src/kernel/define-kernel.js';
+import { defineVecKernel } from './vec.js';
 
 /** Multiply-adds x 2 of one depthwise convolution (each gradient costs as much as the forward). */
-const dwFlops = (u: Uniforms, c: Readonly<Record<string, number>>) => 2 * u.n! * u.ho! * u.wo! * u.c! * c.K! * c.K!;
-const dwBytes = (u: Uniforms, c: Readonly<Record<string, number>>, splits = 1) => 4 * (u.n! * u.h! * u.w! * u.c! + splits * c.K! * c.K! * u.c! + u.n! * u.ho! * u.wo! * u.c!);
+const dwFlops = (u: Uniforms, c: Readonly<Record<string, number>>, w: number) => 2 * u.n! * u.ho! * u.wo! * u.cv! * w * c.K! * c.K!;
+const dwBytes = (u: Uniforms, c: Readonly<Record<string, number>>, w: number, splits = 1) =>
+  4 * w * (u.n! * u.h! * u.w! * u.cv! + splits * c.K! * c.K! * u.cv! + u.n! * u.ho! * u.wo! * u.cv!);
 
-/** Override constants: K, S, OWB. One thread per (n, oy, block of OWB columns, channel). */
-export const depthwiseForward = defineKernel({
+/** Override constants: K, S, OHB, OWB. One thread per (n, block of OHB rows x OWB columns, channel group). */
+export const depthwiseForward = defineVecKernel({
   name: 'depthwise_conv2d_forward',
   source,
   entry: 'forward',
   inputs: ['x', 'wt'],
   outputs: ['y'],
-  uniforms: ['n', 'h', 'w', 'c', 'ho', 'wo', 'pad', 'wob'],
-  workgroups: (u) => grid1d(u.n! * u.ho! * u.wob! * u.c!, 64),
-  cost: (u, c) => ({ flops: dwFlops(u, c), bytes: dwBytes(u, c) }),
+  uniforms: ['n', 'h', 'w', 'cv', 'ho', 'wo', 'pad', 'wob', 'hob'],
+  workgroups: (u) => grid1d(u.n! * u.hob! * u.wob! * u.cv!, 64),
+  cost: (u, c, w) => ({ flops: dwFlops(u, c, w), bytes: dwBytes(u, c, w) }),
 });
 
-/** Override constants: K, S, IWB, PAD, LO, DT. One thread per (n, iy, block of IWB columns, channel). */
-export const depthwiseBackwardX = defineKernel({
+/** Override constants: K, S, IHB, IWB, PAD, LO, DT. One thread per (n, block of IHB rows x IWB columns, channel group). */
+export const depthwiseBackwardX = defineVecKernel({
   name: 'depthwise_conv2d_backward_x',
   source,
   entry: 'backward_x',
   inputs: ['dy', 'dwt'],
   outputs: ['dx'],
-  uniforms: ['n', 'h', 'w', 'c', 'ho', 'wo', 'iwb'],
-  workgroups: (u) => grid1d(u.n! * u.h! * u.iwb! * u.c!, 64),
-  cost: (u, c) => ({ flops: dwFlops(u, c), bytes: dwBytes(u, c) }),
+  uniforms: ['n', 'h', 'w', 'cv', 'ho', 'wo', 'iwb', 'ihb'],
+  workgroups: (u) => grid1d(u.n! * u.ihb! * u.iwb! * u.cv!, 64),
+  cost: (u, c, w) => ({ flops: dwFlops(u, c, w), bytes: dwBytes(u, c, w) }),
 });
 
-/** Override constants: K, S. One thread per (split, ky, channel); output [splits, K, K, C]. */
-export const depthwiseBackwardW = defineKernel({
+/** Override constants: K, S. One thread per (split, ky, channel group); output [splits, K, K, C]. */
+export const depthwiseBackwardW = defineVecKernel({
   name: 'depthwise_conv2d_backward_w',
   source,
   entry: 'backward_w',
   inputs: ['gx', 'gdy'],
   outputs: ['part'],
-  uniforms: ['n', 'h', 'w', 'c', 'ho', 'wo', 'pad', 'chunk', 'splits', 'k'],
-  workgroups: (u) => grid1d(u.splits! * u.k! * u.c!, 64),
-  cost: (u, c) => ({ flops: dwFlops(u, c), bytes: dwBytes(u, c, u.splits!) }),
+  uniforms: ['n', 'h', 'w', 'cv', 'ho', 'wo', 'pad', 'chunk', 'splits', 'k'],
+  workgroups: (u) => grid1d(u.splits! * u.k! * u.cv!, 64),
+  cost: (u, c, w) => ({ flops: dwFlops(u, c, w), bytes: dwBytes(u, c, w, u.splits!) }),
 });

@@ -2,120 +2,159 @@
 // Layouts: x [N,H,W,C] (NHWC), w [K,K,C], y / dy [N,Ho,Wo,C],
 // y[n,oy,ox,c] = sum_{ky,kx} x[n, oy*S-pad+ky, ox*S-pad+kx, c] * w[ky,kx,c]; taps outside the
 // input read zero.
-// Window K, stride S and the per-thread block sizes are override constants: each shape family
-// compiles its own pipeline, so the tap loops unroll and the private caches stay in registers
-// (buffer loads are the dominant cost on CPU adapters). Channels are the fastest thread index,
-// so neighbouring threads read neighbouring addresses; any channel count works.
+// Compiled twice (kernels/vec.ts puts the line first): `alias V = vec4f;` when C % 4 == 0 (one
+// element = 4 adjacent channels), `alias V = f32;` otherwise; `cv` in the uniforms is C in
+// elements of V. Window K, stride S and the per-thread block sizes are override constants: each
+// shape family compiles its own pipeline, so the loops have constant trip counts and the private
+// caches constant-per-iteration indices. On lavapipe every buffer load is a per-lane,
+// bounds-checked load and costs as much as ~15 FMAs, so each thread computes a 2-D block of
+// outputs: the input rows the block shares are loaded once, and out-of-range taps load a clamped
+// (valid) address and select zero instead of branching.
 // Grids are 2-D (gridFor): the linear id is rebuilt from workgroup_id and num_workgroups.
 
 override K: u32;
 override S: u32;
 
 // ---------------------------------------------------------------------------------------------
-// forward: one thread = OWB adjacent output columns of one channel; per ky the input row segment
-// they share is loaded once ((OWB-1)*S+K loads instead of OWB*K).
+// forward: one thread = OHB x OWB outputs (rows x columns) of one channel group. Input row r of
+// the block ((OHB-1)*S+K rows) is loaded once, its (OWB-1)*S+K values serving every output row
+// and column that reads it.
+override OHB: u32;
 override OWB: u32;
 
-struct FwdParams { n: u32, h: u32, w: u32, c: u32, ho: u32, wo: u32, pad: i32, wob: u32 }
+struct FwdParams { n: u32, h: u32, w: u32, cv: u32, ho: u32, wo: u32, pad: i32, wob: u32, hob: u32 }
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> wt: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<V>;
+@group(0) @binding(1) var<storage, read> wt: array<V>;
+@group(0) @binding(2) var<storage, read_write> y: array<V>;
 @group(0) @binding(3) var<uniform> fp: FwdParams;
 
 @compute @workgroup_size(64)
 fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (t >= fp.n * fp.ho * fp.wob * fp.c) { return; }
-  let c = t % fp.c;
-  let bw = (t / fp.c) % fp.wob;
-  let oy = (t / (fp.c * fp.wob)) % fp.ho;
-  let n = t / (fp.c * fp.wob * fp.ho);
-  let ox0 = bw * OWB;
+  if (t >= fp.n * fp.hob * fp.wob * fp.cv) { return; }
+  // Channel group fastest, then column block, row block, image: one division each, per thread.
+  let q0 = t / fp.cv;
+  let g = t - q0 * fp.cv;
+  let q1 = q0 / fp.wob;
+  let bx = q0 - q1 * fp.wob;
+  let n = q1 / fp.hob;
+  let by = q1 - n * fp.hob;
+  let ox0 = bx * OWB;
+  let oy0 = by * OHB;
   let ix0 = i32(ox0 * S) - fp.pad;
-  let span = (OWB - 1u) * S + K;
-  var acc: array<f32, 16>;
-  var xs: array<f32, 48>;
-  for (var ky = 0u; ky < K; ky++) {
-    let iy = i32(oy * S + ky) - fp.pad;
-    if (iy < 0 || iy >= i32(fp.h)) { continue; }
-    let row = (n * fp.h + u32(iy)) * fp.w;
-    for (var q = 0u; q < span; q++) {
+  let iy0 = i32(oy0 * S) - fp.pad;
+  let hl = i32(fp.h) - 1;
+  let wl = i32(fp.w) - 1;
+  // Windows up to 5x5 keep their weights in registers; larger ones read them where used.
+  var wr: array<V, 25>;
+  for (var i = 0u; i < min(K * K, 25u); i++) { wr[i] = wt[i * fp.cv + g]; }
+  var acc: array<V, 32>;
+  for (var i = 0u; i < OHB * OWB; i++) { acc[i] = V(0.0); }
+  for (var r = 0u; r < (OHB - 1u) * S + K; r++) {
+    let iy = iy0 + i32(r);
+    let rowok = iy >= 0 && iy <= hl;
+    let rowb = (n * fp.h + u32(clamp(iy, 0, hl))) * fp.w;
+    var xs: array<V, 24>;
+    for (var q = 0u; q < (OWB - 1u) * S + K; q++) {
       let ix = ix0 + i32(q);
-      var v = 0.0;
-      if (ix >= 0 && ix < i32(fp.w)) { v = x[(row + u32(ix)) * fp.c + c]; }
-      xs[q] = v;
+      xs[q] = select(V(0.0), x[(rowb + u32(clamp(ix, 0, wl))) * fp.cv + g], rowok && ix >= 0 && ix <= wl);
     }
-    for (var kx = 0u; kx < K; kx++) {
-      let wv = wt[(ky * K + kx) * fp.c + c];
-      for (var j = 0u; j < OWB; j++) {
-        acc[j] += xs[j * S + kx] * wv;
+    for (var j = 0u; j < OHB; j++) {
+      let ky = i32(r) - i32(j * S);
+      if (ky >= 0 && ky < i32(K)) {
+        for (var i = 0u; i < OWB; i++) {
+          for (var kx = 0u; kx < K; kx++) {
+            let wi = u32(ky) * K + kx;
+            var wv: V;
+            if (K <= 5u) { wv = wr[min(wi, 24u)]; } else { wv = wt[wi * fp.cv + g]; }
+            acc[j * OWB + i] = fma(xs[i * S + kx], wv, acc[j * OWB + i]);
+          }
+        }
       }
     }
   }
-  for (var j = 0u; j < OWB; j++) {
-    let ox = ox0 + j;
-    if (ox >= fp.wo) { break; }
-    y[((n * fp.ho + oy) * fp.wo + ox) * fp.c + c] = acc[j];
+  for (var j = 0u; j < OHB; j++) {
+    let oy = oy0 + j;
+    for (var i = 0u; i < OWB; i++) {
+      let ox = ox0 + i;
+      if (oy < fp.ho && ox < fp.wo) { y[((n * fp.ho + oy) * fp.wo + ox) * fp.cv + g] = acc[j * OWB + i]; }
+    }
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// dx: one thread = IWB adjacent input columns of one channel.
+// dx: one thread = IHB x IWB input positions (rows x columns) of one channel group.
 // dx[n,iy,ix,c] = sum over taps with oy*S = iy+PAD-ky, ox*S = ix+PAD-kx of dy[n,oy,ox,c] * w[ky,kx,c].
-// IWB is a multiple of S and blocks start at multiples of IWB, so which (column j, tap kx) pairs
-// meet an output column, and its cached index q = (j + PAD - kx - LO*S) / S, are compile-time
-// facts. The host sets LO = ceil((PAD-K+1)/S) and DT, the number of dy columns a block touches.
+// IHB and IWB are multiples of S and blocks start at multiples of them, so which dy rows and
+// columns a block reads, and which tap joins input position a to cached dy row qy
+// (ky = a + PAD - (LO + qy) * S, the same for columns), are compile-time facts. The host sets
+// LO = ceil((PAD-K+1)/S) and DT, the number of dy rows (and columns) a block touches.
+override IHB: u32;
 override IWB: u32;
 override PAD: i32;
 override LO: i32;
 override DT: u32;
 
-struct DxParams { n: u32, h: u32, w: u32, c: u32, ho: u32, wo: u32, iwb: u32 }
+struct DxParams { n: u32, h: u32, w: u32, cv: u32, ho: u32, wo: u32, iwb: u32, ihb: u32 }
 
-@group(0) @binding(0) var<storage, read> dy: array<f32>;
-@group(0) @binding(1) var<storage, read> dwt: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(0) var<storage, read> dy: array<V>;
+@group(0) @binding(1) var<storage, read> dwt: array<V>;
+@group(0) @binding(2) var<storage, read_write> dx: array<V>;
 @group(0) @binding(3) var<uniform> xp: DxParams;
 
 @compute @workgroup_size(64)
 fn backward_x(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (t >= xp.n * xp.h * xp.iwb * xp.c) { return; }
-  let c = t % xp.c;
-  let bw = (t / xp.c) % xp.iwb;
-  let iy = (t / (xp.c * xp.iwb)) % xp.h;
-  let n = t / (xp.c * xp.iwb * xp.h);
-  let ix0 = bw * IWB;
+  if (t >= xp.n * xp.ihb * xp.iwb * xp.cv) { return; }
+  let q0 = t / xp.cv;
+  let g = t - q0 * xp.cv;
+  let q1 = q0 / xp.iwb;
+  let bx = q0 - q1 * xp.iwb;
+  let n = q1 / xp.ihb;
+  let by = q1 - n * xp.ihb;
+  let ix0 = bx * IWB;
+  let iy0 = by * IHB;
   let oxb = i32(ix0 / S) + LO;
-  var acc: array<f32, 16>;
-  var ds: array<f32, 48>;
-  for (var ky = 0u; ky < K; ky++) {
-    let ny = i32(iy) + PAD - i32(ky);
-    if (ny < 0 || ny % i32(S) != 0) { continue; }
-    let oy = u32(ny) / S;
-    if (oy >= xp.ho) { continue; }
-    let row = (n * xp.ho + oy) * xp.wo;
-    for (var q = 0u; q < DT; q++) {
-      let ox = oxb + i32(q);
-      var v = 0.0;
-      if (ox >= 0 && ox < i32(xp.wo)) { v = dy[(row + u32(ox)) * xp.c + c]; }
-      ds[q] = v;
+  let oyb = i32(iy0 / S) + LO;
+  let hl = i32(xp.ho) - 1;
+  let wl = i32(xp.wo) - 1;
+  var wr: array<V, 25>;
+  for (var i = 0u; i < min(K * K, 25u); i++) { wr[i] = dwt[i * xp.cv + g]; }
+  var acc: array<V, 32>;
+  for (var i = 0u; i < IHB * IWB; i++) { acc[i] = V(0.0); }
+  for (var qy = 0u; qy < DT; qy++) {
+    let oy = oyb + i32(qy);
+    let rowok = oy >= 0 && oy <= hl;
+    let rowb = (n * xp.ho + u32(clamp(oy, 0, hl))) * xp.wo;
+    var ds: array<V, 16>;
+    for (var qx = 0u; qx < DT; qx++) {
+      let ox = oxb + i32(qx);
+      ds[qx] = select(V(0.0), dy[(rowb + u32(clamp(ox, 0, wl))) * xp.cv + g], rowok && ox >= 0 && ox <= wl);
     }
-    for (var kx = 0u; kx < K; kx++) {
-      let wv = dwt[(ky * K + kx) * xp.c + c];
-      for (var j = 0u; j < IWB; j++) {
-        let d = i32(j) + PAD - i32(kx) - LO * i32(S);
-        if (d >= 0 && d % i32(S) == 0) {
-          acc[j] += ds[u32(d) / S] * wv;
+    for (var a = 0u; a < IHB; a++) {
+      let ky = i32(a) + PAD - (LO + i32(qy)) * i32(S);
+      if (ky >= 0 && ky < i32(K)) {
+        for (var b = 0u; b < IWB; b++) {
+          for (var qx = 0u; qx < DT; qx++) {
+            let kx = i32(b) + PAD - (LO + i32(qx)) * i32(S);
+            if (kx >= 0 && kx < i32(K)) {
+              let wi = u32(ky) * K + u32(kx);
+              var wv: V;
+              if (K <= 5u) { wv = wr[min(wi, 24u)]; } else { wv = dwt[wi * xp.cv + g]; }
+              acc[a * IWB + b] = fma(ds[qx], wv, acc[a * IWB + b]);
+            }
+          }
         }
       }
     }
   }
-  for (var j = 0u; j < IWB; j++) {
-    let ix = ix0 + j;
-    if (ix >= xp.w) { break; }
-    dx[((n * xp.h + iy) * xp.w + ix) * xp.c + c] = acc[j];
+  for (var a = 0u; a < IHB; a++) {
+    let iy = iy0 + a;
+    for (var b = 0u; b < IWB; b++) {
+      let ix = ix0 + b;
+      if (iy < xp.h && ix < xp.w) { dx[((n * xp.h + iy) * xp.w + ix) * xp.cv + g] = acc[a * IWB + b]; }
+    }
   }
 }
 
@@ -125,49 +164,57 @@ fn backward_x(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 // along a row the K input values slide by S per output column, so only S new values are loaded
 // per step. A second pass (reduceMid) sums the splits.
 
-struct DwParams { n: u32, h: u32, w: u32, c: u32, ho: u32, wo: u32, pad: i32, chunk: u32, splits: u32, k: u32 }
+struct DwParams { n: u32, h: u32, w: u32, cv: u32, ho: u32, wo: u32, pad: i32, chunk: u32, splits: u32, k: u32 }
 
-@group(0) @binding(0) var<storage, read> gx: array<f32>;
-@group(0) @binding(1) var<storage, read> gdy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> part: array<f32>;
+@group(0) @binding(0) var<storage, read> gx: array<V>;
+@group(0) @binding(1) var<storage, read> gdy: array<V>;
+@group(0) @binding(2) var<storage, read_write> part: array<V>;
 @group(0) @binding(3) var<uniform> wp: DwParams;
 
 @compute @workgroup_size(64)
 fn backward_w(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (t >= wp.splits * wp.k * wp.c) { return; }
-  let c = t % wp.c;
-  let ky = (t / wp.c) % K;
-  let s = t / (wp.c * K);
+  if (t >= wp.splits * wp.k * wp.cv) { return; }
+  let q = t / wp.cv;
+  let g = t - q * wp.cv;
+  let s = q / K;
+  let ky = q - s * K;
   let r0 = s * wp.chunk;
   let r1 = min(r0 + wp.chunk, wp.n * wp.ho);
-  var acc: array<f32, 16>;
-  var win: array<f32, 16>;
+  var acc: array<V, 16>;
+  var win: array<V, 16>;
+  // Output row r = n * Ho + oy, followed incrementally (no division per row).
+  var n = r0 / wp.ho;
+  var oy = r0 - n * wp.ho;
   for (var r = r0; r < r1; r++) {
-    let n = r / wp.ho;
-    let oy = r % wp.ho;
     let iy = i32(oy * S + ky) - wp.pad;
-    if (iy < 0 || iy >= i32(wp.h)) { continue; }
-    let row = (n * wp.h + u32(iy)) * wp.w;
-    for (var ox = 0u; ox < wp.wo; ox++) {
-      let ixb = i32(ox * S) - wp.pad;
-      for (var kx = 0u; kx < K; kx++) {
-        if (ox > 0u && kx + S < K) {
-          win[kx] = win[kx + S];
-        } else {
-          let ix = ixb + i32(kx);
-          var v = 0.0;
-          if (ix >= 0 && ix < i32(wp.w)) { v = gx[(row + u32(ix)) * wp.c + c]; }
-          win[kx] = v;
+    if (iy >= 0 && iy < i32(wp.h)) {
+      let row = (n * wp.h + u32(iy)) * wp.w;
+      for (var ox = 0u; ox < wp.wo; ox++) {
+        let ixb = i32(ox * S) - wp.pad;
+        for (var kx = 0u; kx < K; kx++) {
+          if (ox > 0u && kx + S < K) {
+            win[kx] = win[kx + S];
+          } else {
+            let ix = ixb + i32(kx);
+            var v = V(0.0);
+            if (ix >= 0 && ix < i32(wp.w)) { v = gx[(row + u32(ix)) * wp.cv + g]; }
+            win[kx] = v;
+          }
+        }
+        let gv = gdy[(r * wp.wo + ox) * wp.cv + g];
+        for (var kx = 0u; kx < K; kx++) {
+          acc[kx] = fma(win[kx], gv, acc[kx]);
         }
       }
-      let g = gdy[(r * wp.wo + ox) * wp.c + c];
-      for (var kx = 0u; kx < K; kx++) {
-        acc[kx] += win[kx] * g;
-      }
+    }
+    oy++;
+    if (oy == wp.ho) {
+      oy = 0u;
+      n++;
     }
   }
   for (var kx = 0u; kx < K; kx++) {
-    part[((s * K + ky) * K + kx) * wp.c + c] = acc[kx];
+    part[((s * K + ky) * K + kx) * wp.cv + g] = acc[kx];
   }
 }

@@ -1,10 +1,42 @@
 /** Depthwise 2-D convolution: forward kernel and backward rule (input and weight gradients) side by side. */
 import { depthwiseBackwardW, depthwiseBackwardX, depthwiseForward } from '../../kernels/depthwise-conv2d.js';
+import { pickWidth } from '../../kernels/vec.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { convGeometry, forwardBlock, inputGradBlock, weightGrad, type Conv2dOptions } from './conv2d.js';
+import { convGeometry, weightGrad, type Conv2dOptions } from './conv2d.js';
+
+// Sizes of the shader's private caches (shaders/depthwise-conv2d.wgsl): outputs per thread, the
+// input row segment of a forward block, the dy rows / columns of an input-gradient block.
+const MAX_BLOCK = 32;
+const MAX_SPAN = 24;
+const MAX_DT = 16;
+
+/**
+ * Forward block: OHB output rows x OWB columns per thread. Larger blocks share more of the input
+ * rows they read (fewer loads per output: the cost that dominates on CPU adapters); 4x4 measured
+ * best for 3x3 windows on lavapipe, 2x8 for 5x5 at stride 1 (more outputs per loaded row).
+ */
+function forwardBlocks(k: number, stride: number): { ohb: number; owb: number } {
+  let [ohb, owb] = k >= 5 && stride === 1 ? [2, 8] : [4, 4];
+  while (owb > 1 && (owb - 1) * stride + k > MAX_SPAN) owb--;
+  while (ohb * owb > MAX_BLOCK) ohb--;
+  return { ohb, owb };
+}
+
+/**
+ * Input-gradient block: IHB x IWB input positions per thread, multiples of the stride (so the
+ * tap-to-dy mapping is static), LO the first dy row / column offset and DT the dy rows read.
+ */
+function inputGradBlocks(k: number, stride: number, padding: number): { ib: number; lo: number; dt: number } {
+  const lo = Math.ceil((padding - k + 1) / stride);
+  const dtOf = (ib: number) => Math.floor((ib - 1 + padding) / stride) - lo + 1;
+  let ib = stride * Math.max(1, Math.floor(4 / stride));
+  while (ib > stride && (dtOf(ib) > MAX_DT || ib * ib > MAX_BLOCK)) ib -= stride;
+  if (dtOf(ib) > MAX_DT || ib * ib > MAX_BLOCK) throw new MobilegradError(`depthwiseConv2d: window ${k} with stride ${stride} is beyond the input-gradient kernel's caches`);
+  return { ib, lo, dt: dtOf(ib) };
+}
 
 /**
  * Depthwise 2-D convolution (each channel with its own KxK filter, no bias), with autograd.
@@ -22,22 +54,23 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {
   const [k, , wc] = w.shape as [number, number, number];
   if (wc !== c) throw new MobilegradError(`depthwiseConv2d: weight channels ${wc} do not match the input's ${c} (${shapes})`);
   const { stride, padding, ho, wo } = convGeometry('depthwiseConv2d', h, wd, k, k, options, shapes);
-  // Eight columns per thread cut the input loads per output (the row cache is shared by more
-  // outputs); narrow maps keep four so fewer lanes compute past the row's end.
-  const owb = forwardBlock(k, stride, 48, wo >= 8 ? 8 : 4);
-  const dims = { n, h, w: wd, c, ho, wo };
-  const y = runKernel1(depthwiseForward, { x, wt: w }, { shape: [n, ho, wo, c] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb) }, {
-    constants: { K: k, S: stride, OWB: owb },
+  const { kernel: fwd, w: width } = pickWidth(depthwiseForward, c);
+  const cv = c / width;
+  const pick = (kv: { v1: typeof fwd; v4: typeof fwd }) => (width === 4 ? kv.v4 : kv.v1);
+  const dims = { n, h, w: wd, cv, ho, wo };
+  const { ohb, owb } = forwardBlocks(k, stride);
+  const y = runKernel1(fwd, { x, wt: w }, { shape: [n, ho, wo, c] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb), hob: Math.ceil(ho / ohb) }, {
+    constants: { K: k, S: stride, OHB: ohb, OWB: owb },
   });
   return attach(y, 'depthwiseConv2d', [x, w], (g) => {
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
-      const b = inputGradBlock(k, stride, padding);
-      dx = runKernel1(depthwiseBackwardX, { dy: g, dwt: w }, { shape: x.shape }, { ...dims, iwb: Math.ceil(wd / b.iwb) }, {
-        constants: { K: k, S: stride, IWB: b.iwb, PAD: padding, LO: b.lo, DT: b.dt },
+      const b = inputGradBlocks(k, stride, padding);
+      dx = runKernel1(pick(depthwiseBackwardX), { dy: g, dwt: w }, { shape: x.shape }, { ...dims, iwb: Math.ceil(wd / b.ib), ihb: Math.ceil(h / b.ib) }, {
+        constants: { K: k, S: stride, IHB: b.ib, IWB: b.ib, PAD: padding, LO: b.lo, DT: b.dt },
       });
     }
-    const dw = w.requiresGrad ? weightGrad(depthwiseBackwardW, { gx: x, gdy: g }, w.shape, n * ho, k * c, { ...dims, pad: padding, k }, { K: k, S: stride }) : null;
+    const dw = w.requiresGrad ? weightGrad(pick(depthwiseBackwardW), { gx: x, gdy: g }, w.shape, n * ho, k * cv, { ...dims, pad: padding, k }, { K: k, S: stride }) : null;
     return [dx, dw];
   });
 }

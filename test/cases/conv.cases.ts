@@ -114,6 +114,9 @@ const depthwiseShapes: Conv[] = [
   depthwise(1, 5, 5, 3, 1, 2, 0), // 1x1 window, stride 2: skipped input positions get zero gradient
   depthwise(2, 30, 31, 16, 3, 2, 1), // many splits in the weight gradient
   depthwise(2, 14, 14, 40, 5, 1, 2), // MobileNet's 5x5 stage shape, smaller batch
+  depthwise(2, 9, 10, 8, 7, 2, 3), // 7x7 window: weights read from the buffer, not the 5x5 register cache (vec4)
+  depthwise(1, 6, 7, 5, 7, 1, 3), // the same, scalar
+  depthwise(3, 7, 7, 12, 3, 1, 1), // 7x7 map: one partial block per row and column (vec4)
 ];
 
 async function expectThrows(what: string, fn: () => unknown, mention: string): Promise<void> {
