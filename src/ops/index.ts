@@ -3,7 +3,7 @@ export { add, sub, mul, div, affine, sum, mean, sumTo, broadcastTo, reshape } fr
 export { activation, activationOp, relu, relu6, hswish, hsigmoid } from './activation.js';
 export { softmax, softmaxCrossEntropy, type CrossEntropyOptions } from './loss.js';
 export { dropout, type DropoutOptions } from './dropout.js';
-export { matmul, pointwiseConv2d, linear, type MatmulOptions } from './matmul.js';
+export { matmul, pointwiseConv2d, linear, setGemmPath, type GemmPath, type MatmulOptions } from './matmul.js';
 export { prepareBatch, uploadImages, identityParams, IMAGENET_MEAN, IMAGENET_STD, AUGMENT_PARAMS } from './augment.js';
 export { batchNorm, type BatchNormOptions, type RunningStats } from './batchnorm.js';
 export { globalAvgPool } from './pool.js';

@@ -3,7 +3,9 @@
  * All three run the one register-tiled GEMM kernel (kernels/matmul.ts); their backward rules run it
  * again with transpose flags: for c = op(a) · op(b), dA and dB are GEMMs of dC with b and a.
  */
+import { subgroupGemmKernel, type SubgroupGemmConfig } from '../../kernels/gemm-subgroup.js';
 import { GEMM_TILE_M, GEMM_TILE_N, gemmKernel } from '../../kernels/matmul.js';
+import { getDevice } from '../device/device.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
@@ -26,23 +28,82 @@ const MIN_CHUNK = 64;
 
 const dims = (t: Tensor) => `[${t.shape.join(', ')}]`;
 
+/** Which GEMM kernels may run: `auto` uses the subgroup kernel where it pays, `plain` never (tests use both). */
+export type GemmPath = 'auto' | 'plain';
+let gemmPath: GemmPath = 'auto';
+
+/** Chooses the GEMM kernels (`auto` by default); returns the previous choice. */
+export function setGemmPath(path: GemmPath): GemmPath {
+  const prev = gemmPath;
+  gemmPath = path;
+  return prev;
+}
+
+// Shortest reduction the subgroup kernel is used for: below it the plain 8x8 kernel measured as
+// fast or faster on lavapipe (kernels/gemm-subgroup.ts). Bench (CPU time, same run, lavapipe):
+// forward and input gradients at K >= 96 1.4-3.3x faster.
+const SG_MIN_K = 64;
+const SG_ROWS_PER_LANE = 2;
+
+/** The adapter's one subgroup size when it has `subgroups` and reports a fixed size; else null. */
+function subgroupSize(): number | null {
+  const dev = getDevice();
+  if (!dev.has('subgroups')) return null;
+  const info = dev.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const lo = info.subgroupMinSize;
+  const hi = info.subgroupMaxSize;
+  if (!lo || lo !== hi || ![4, 8, 16, 32, 64].includes(lo)) return null;
+  return lo;
+}
+
+/** Column groups per subgroup tile: 2-4 vec4s, the fewest wasted columns (ties: more). */
+function columnGroups(n: number): number {
+  const nv = n / 4;
+  let best = 4;
+  for (const j of [4, 3, 2]) if (Math.ceil(nv / j) * j < Math.ceil(nv / best) * best) best = j;
+  return best;
+}
+
+/** Splits of k giving about `target` lanes in all, chunks of at least MIN_CHUNK, a multiple of `step`. */
+function splitK(k: number, lanes: number, step: number): { chunk: number; splits: number } {
+  const want = Math.max(1, Math.min(Math.ceil(k / MIN_CHUNK), Math.ceil(TARGET_THREADS / Math.max(1, lanes))));
+  const chunk = Math.max(step, Math.ceil(Math.ceil(k / want) / step) * step);
+  return { chunk, splits: Math.ceil(k / chunk) };
+}
+
 /**
  * out (shape `outShape`, m*n elements) = op(a) · op(b) (+ bias), with a, b, bias given by their
  * buffers only (any shapes with the right element counts: views cost nothing). No autograd.
  */
 function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boolean, transB: boolean, outShape: readonly number[], bias?: Tensor): Tensor {
-  const tilesM = Math.ceil(m / GEMM_TILE_M);
-  const tilesN = Math.ceil(n / GEMM_TILE_N);
-  // Split K when the output alone gives too few invocations (weight gradients: k = batch * pixels).
-  const want = Math.max(1, Math.min(Math.ceil(k / MIN_CHUNK), Math.ceil(TARGET_THREADS / Math.max(1, tilesM * tilesN))));
-  const chunk = Math.max(1, Math.ceil(k / want));
-  const splits = Math.max(1, Math.ceil(k / chunk));
+  // Weight gradients (op(a) transposed, k = batch x pixels) measured slower on the subgroup kernel
+  // (0.7-0.9x, split-K over very long k), so they stay on the plain one.
+  const sg = gemmPath === 'auto' && !transA && k >= SG_MIN_K && n % 4 === 0 && k % 4 === 0 ? subgroupSize() : null;
+  let kernel = gemmKernel;
+  let tilesM: number;
+  let tilesN: number;
+  let split: { chunk: number; splits: number };
+  let constants: Record<string, number> | undefined;
+  if (sg) {
+    const cfg: SubgroupGemmConfig = { sg, tm: SG_ROWS_PER_LANE, j: columnGroups(n), transB, hasBias: !!bias };
+    kernel = subgroupGemmKernel(cfg);
+    tilesM = Math.ceil(m / (sg * cfg.tm));
+    tilesN = Math.ceil(n / (4 * cfg.j));
+    split = splitK(k, tilesM * tilesN * sg, sg);
+  } else {
+    tilesM = Math.ceil(m / GEMM_TILE_M);
+    tilesN = Math.ceil(n / GEMM_TILE_N);
+    // Split K when the output alone gives too few invocations (weight gradients: k = batch * pixels).
+    split = splitK(k, tilesM * tilesN, 1);
+    constants = { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, HAS_BIAS: bias ? 1 : 0 };
+  }
+  const { chunk, splits } = split;
   const uniforms = { m, n, k, chunk, tiles_m: tilesM, tiles_n: tilesN, splits };
-  const constants = { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, HAS_BIAS: bias ? 1 : 0 };
-  // Without a bias the binding still needs a buffer; `a` stands in and is never read through it.
-  const inputs = { a, b, bias: bias ?? a };
-  if (splits === 1) return runKernel1(gemmKernel, inputs, { shape: outShape }, uniforms, { constants });
-  const part = runKernel1(gemmKernel, inputs, { shape: [splits, m * n] }, uniforms, { constants });
+  // Without a bias the plain kernel's binding still needs a buffer; `a` stands in and is never read through it.
+  const inputs: Record<string, Tensor> = sg && !bias ? { a, b } : { a, b, bias: bias ?? a };
+  const opts = constants ? { constants } : {};
+  if (splits === 1) return runKernel1(kernel, inputs, { shape: outShape }, uniforms, opts);
+  const part = runKernel1(kernel, inputs, { shape: [splits, m * n] }, uniforms, opts);
   const sum = reduceMid(part, 1, splits, m * n);
   part.release();
   return moveTo(sum, outShape);

@@ -90,6 +90,33 @@ export default cases('matmul', [
     },
   ],
   [
+    'subgroup GEMM path (where the adapter has subgroups) and the plain path agree with float64 on shapes that take it',
+    async () => {
+      // k >= 64 and n % 4 == 0 take the subgroup kernel; tails in every dimension (m not a multiple of
+      // the subgroup tile, k not a multiple of the subgroup size), split-K, bias, all transposes.
+      const shapes: [number, number, number][] = [[37, 68, 88], [130, 100, 24], [9, 3000, 16], [1, 64, 4]];
+      for (const path of ['auto', 'plain'] as const) {
+        const prev = mg.setGemmPath(path);
+        try {
+          for (const [m, k, n] of shapes) for (const [tA, tB] of combos) await checkMatmul(m, k, n, tA, tB);
+          const x = randomData(33 * 96, seed++);
+          const w = randomData(96 * 40, seed++);
+          const bias = randomData(40, seed++);
+          const y = mg.linear(mg.tensor(x, [33, 96]), mg.tensor(w, [96, 40]), mg.tensor(bias, [40]));
+          const c = refGemm(x, w, new Float64Array(33 * 40), 33, 96, 40, false, false).c.map((v, i) => v + bias[i % 40]!);
+          closeToScale(await y.toArray(), c, `linear + bias, ${path} path`);
+        } finally {
+          mg.setGemmPath(prev);
+        }
+      }
+      const dev = mg.getDevice();
+      const info = dev.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+      if (dev.has('subgroups') && info.subgroupMinSize && info.subgroupMinSize === info.subgroupMaxSize) {
+        expectTrue(mg.declaredKernels().some((kn) => kn.name.startsWith('gemm_sg')), 'the adapter has subgroups of one size, but no subgroup GEMM kernel ran');
+      }
+    },
+  ],
+  [
     'matmul gradcheck, all transpose combinations',
     async () => {
       for (const [tA, tB] of combos) {
