@@ -20,3 +20,15 @@ export const gemmKernel = defineKernel({
   workgroups: (u) => grid1d(u.tiles_m! * u.tiles_n! * u.splits!, 64),
   cost: (u) => ({ flops: 2 * u.m! * u.n! * u.k!, bytes: 4 * (u.m! * u.k! + u.k! * u.n! + u.splits! * u.m! * u.n!) }),
 });
+
+/** c[splits, m, n] = a^T · b for a [k, m], b [k, n] with m % 4 == 0 and n % 4 == 0 (weight gradients): vec4 loads. */
+export const gemmTn4Kernel = defineKernel({
+  name: 'gemm_tn4',
+  source,
+  entry: 'gemm_tn4',
+  inputs: ['ta', 'tb'],
+  outputs: ['tc'],
+  uniforms: ['m', 'n', 'k', 'chunk', 'tiles_m', 'tiles_n', 'splits'],
+  workgroups: (u) => grid1d(u.tiles_m! * u.tiles_n! * u.splits!, 64),
+  cost: (u) => ({ flops: 2 * u.m! * u.n! * u.k!, bytes: 4 * (u.m! * u.k! + u.k! * u.n! + u.splits! * u.m! * u.n!) }),
+});

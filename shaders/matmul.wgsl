@@ -156,3 +156,106 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   store_row(m0 + 6u, n0, base, c6l, c6h);
   store_row(m0 + 7u, n0, base, c7l, c7h);
 }
+
+// ---- gemm_tn4: c = a^T · b with a stored [k, m], b [k, n], m % 4 == 0, n % 4 == 0 ----------------
+// The weight gradients' shape (k = batch x pixels, split over k). Each k-step's eight rows of op(a)
+// and eight columns of b are contiguous, so they come as two vec4 loads each instead of sixteen
+// scalar loads (a vec4 load costs lavapipe about half as much per component: one bounds-checked
+// lane loop for four values). 8x8 tile per invocation as `gemm`; no bias.
+struct TnParams { m: u32, n: u32, k: u32, chunk: u32, tiles_m: u32, tiles_n: u32, splits: u32 }
+
+@group(0) @binding(0) var<storage, read> ta: array<vec4f>;
+@group(0) @binding(1) var<storage, read> tb: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> tc: array<f32>;
+@group(0) @binding(3) var<uniform> tp: TnParams;
+
+// Stores row `row` of the tile (columns col..col+7, whole vec4 groups, n % 4 == 0).
+fn tn_store_row(row: u32, col: u32, base: u32, lo: vec4f, hi: vec4f) {
+  if (row >= tp.m) { return; }
+  let o = base + row * tp.n + col;
+  if (col < tp.n) {
+    tc[o] = lo.x;
+    tc[o + 1u] = lo.y;
+    tc[o + 2u] = lo.z;
+    tc[o + 3u] = lo.w;
+  }
+  if (col + 4u < tp.n) {
+    tc[o + 4u] = hi.x;
+    tc[o + 5u] = hi.y;
+    tc[o + 6u] = hi.z;
+    tc[o + 7u] = hi.w;
+  }
+}
+
+@compute @workgroup_size(64)
+fn gemm_tn4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  let tiles = tp.tiles_m * tp.tiles_n;
+  if (t >= tiles * tp.splits) { return; }
+  let s = t / tiles;
+  let r = t - s * tiles;
+  let tm = r / tp.tiles_n;
+  let tn = r - tm * tp.tiles_n;
+  let mv = tp.m / 4u;
+  let nv = tp.n / 4u;
+  // vec4 column indices of this tile's rows (op(a)) and columns (b), clamped on tail tiles.
+  let a0 = min(tm * 2u, mv - 1u);
+  let a1 = min(tm * 2u + 1u, mv - 1u);
+  let b0 = min(tn * 2u, nv - 1u);
+  let b1 = min(tn * 2u + 1u, nv - 1u);
+  let k0 = s * tp.chunk;
+  let k1 = min(tp.k, k0 + tp.chunk);
+  var c0l = vec4f(0.0);
+  var c0h = vec4f(0.0);
+  var c1l = vec4f(0.0);
+  var c1h = vec4f(0.0);
+  var c2l = vec4f(0.0);
+  var c2h = vec4f(0.0);
+  var c3l = vec4f(0.0);
+  var c3h = vec4f(0.0);
+  var c4l = vec4f(0.0);
+  var c4h = vec4f(0.0);
+  var c5l = vec4f(0.0);
+  var c5h = vec4f(0.0);
+  var c6l = vec4f(0.0);
+  var c6h = vec4f(0.0);
+  var c7l = vec4f(0.0);
+  var c7h = vec4f(0.0);
+  var ka = k0 * mv;
+  var kb = k0 * nv;
+  for (var kk = k0; kk < k1; kk++) {
+    let al = ta[ka + a0];
+    let ah = ta[ka + a1];
+    let bl = tb[kb + b0];
+    let bh = tb[kb + b1];
+    c0l = fma(vec4f(al.x), bl, c0l);
+    c0h = fma(vec4f(al.x), bh, c0h);
+    c1l = fma(vec4f(al.y), bl, c1l);
+    c1h = fma(vec4f(al.y), bh, c1h);
+    c2l = fma(vec4f(al.z), bl, c2l);
+    c2h = fma(vec4f(al.z), bh, c2h);
+    c3l = fma(vec4f(al.w), bl, c3l);
+    c3h = fma(vec4f(al.w), bh, c3h);
+    c4l = fma(vec4f(ah.x), bl, c4l);
+    c4h = fma(vec4f(ah.x), bh, c4h);
+    c5l = fma(vec4f(ah.y), bl, c5l);
+    c5h = fma(vec4f(ah.y), bh, c5h);
+    c6l = fma(vec4f(ah.z), bl, c6l);
+    c6h = fma(vec4f(ah.z), bh, c6h);
+    c7l = fma(vec4f(ah.w), bl, c7l);
+    c7h = fma(vec4f(ah.w), bh, c7h);
+    ka += mv;
+    kb += nv;
+  }
+  let base = s * tp.m * tp.n;
+  let m0 = tm * 8u;
+  let n0 = tn * 8u;
+  tn_store_row(m0, n0, base, c0l, c0h);
+  tn_store_row(m0 + 1u, n0, base, c1l, c1h);
+  tn_store_row(m0 + 2u, n0, base, c2l, c2h);
+  tn_store_row(m0 + 3u, n0, base, c3l, c3h);
+  tn_store_row(m0 + 4u, n0, base, c4l, c4h);
+  tn_store_row(m0 + 5u, n0, base, c5l, c5h);
+  tn_store_row(m0 + 6u, n0, base, c6l, c6h);
+  tn_store_row(m0 + 7u, n0, base, c7l, c7h);
+}
