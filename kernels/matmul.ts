@@ -32,3 +32,15 @@ export const gemmTn4Kernel = defineKernel({
   workgroups: (u) => grid1d(u.tiles_m! * u.tiles_n! * u.splits!, 64),
   cost: (u) => ({ flops: 2 * u.m! * u.n! * u.k!, bytes: 4 * (u.m! * u.k! + u.k! * u.n! + u.splits! * u.m! * u.n!) }),
 });
+
+/** c[splits, m, n] = a · b for a [m, k], b [k, n] with n % 4 == 0 (no bias): b read as vec4. */
+export const gemmNn4Kernel = defineKernel({
+  name: 'gemm_nn4',
+  source,
+  entry: 'gemm_nn4',
+  inputs: ['na', 'nb'],
+  outputs: ['nc'],
+  uniforms: ['m', 'n', 'k', 'chunk', 'tiles_m', 'tiles_n', 'splits'],
+  workgroups: (u) => grid1d(u.tiles_m! * u.tiles_n! * u.splits!, 64),
+  cost: (u) => ({ flops: 2 * u.m! * u.n! * u.k!, bytes: 4 * (u.m! * u.k! + u.k! * u.n! + u.splits! * u.m! * u.n!) }),
+});

@@ -259,3 +259,114 @@ fn gemm_tn4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   tn_store_row(m0 + 6u, n0, base, c6l, c6h);
   tn_store_row(m0 + 7u, n0, base, c7l, c7h);
 }
+
+// ---- gemm_nn4: c = a · b with a [m, k], b [k, n], n % 4 == 0 --------------------------------------
+// Forward and input-gradient shapes when the subgroup kernel is not used (short k, no subgroups):
+// the eight columns of b a k-step needs are contiguous, so two vec4 loads replace eight scalar
+// ones (1.1-1.3x CPU time on lavapipe); op(a)'s eight rows stay scalar loads. No bias.
+struct NnParams { m: u32, n: u32, k: u32, chunk: u32, tiles_m: u32, tiles_n: u32, splits: u32 }
+
+@group(0) @binding(0) var<storage, read> na: array<f32>;
+@group(0) @binding(1) var<storage, read> nb: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> nc: array<f32>;
+@group(0) @binding(3) var<uniform> np: NnParams;
+
+// Stores row `row` of the tile (columns col..col+7, whole vec4 groups, n % 4 == 0).
+fn nn_store_row(row: u32, col: u32, base: u32, lo: vec4f, hi: vec4f) {
+  if (row >= np.m) { return; }
+  let o = base + row * np.n + col;
+  if (col < np.n) {
+    nc[o] = lo.x;
+    nc[o + 1u] = lo.y;
+    nc[o + 2u] = lo.z;
+    nc[o + 3u] = lo.w;
+  }
+  if (col + 4u < np.n) {
+    nc[o + 4u] = hi.x;
+    nc[o + 5u] = hi.y;
+    nc[o + 6u] = hi.z;
+    nc[o + 7u] = hi.w;
+  }
+}
+
+@compute @workgroup_size(64)
+fn gemm_nn4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  let tiles = np.tiles_m * np.tiles_n;
+  if (t >= tiles * np.splits) { return; }
+  let s = t / tiles;
+  let r = t - s * tiles;
+  let tm = r / np.tiles_n;
+  let tn = r - tm * np.tiles_n;
+  let m0 = tm * 8u;
+  let n0 = tn * 8u;
+  let ml = np.m - 1u;
+  let a0 = min(m0, ml) * np.k;
+  let a1 = min(m0 + 1u, ml) * np.k;
+  let a2 = min(m0 + 2u, ml) * np.k;
+  let a3 = min(m0 + 3u, ml) * np.k;
+  let a4 = min(m0 + 4u, ml) * np.k;
+  let a5 = min(m0 + 5u, ml) * np.k;
+  let a6 = min(m0 + 6u, ml) * np.k;
+  let a7 = min(m0 + 7u, ml) * np.k;
+  let nv = np.n / 4u;
+  let b0 = min(tn * 2u, nv - 1u);
+  let b1 = min(tn * 2u + 1u, nv - 1u);
+  let k0 = s * np.chunk;
+  let k1 = min(np.k, k0 + np.chunk);
+  var c0l = vec4f(0.0);
+  var c0h = vec4f(0.0);
+  var c1l = vec4f(0.0);
+  var c1h = vec4f(0.0);
+  var c2l = vec4f(0.0);
+  var c2h = vec4f(0.0);
+  var c3l = vec4f(0.0);
+  var c3h = vec4f(0.0);
+  var c4l = vec4f(0.0);
+  var c4h = vec4f(0.0);
+  var c5l = vec4f(0.0);
+  var c5h = vec4f(0.0);
+  var c6l = vec4f(0.0);
+  var c6h = vec4f(0.0);
+  var c7l = vec4f(0.0);
+  var c7h = vec4f(0.0);
+  var kb = k0 * nv;
+  for (var kk = k0; kk < k1; kk++) {
+    let bl = nb[kb + b0];
+    let bh = nb[kb + b1];
+    let v0 = vec4f(na[a0 + kk]);
+    c0l = fma(v0, bl, c0l);
+    c0h = fma(v0, bh, c0h);
+    let v1 = vec4f(na[a1 + kk]);
+    c1l = fma(v1, bl, c1l);
+    c1h = fma(v1, bh, c1h);
+    let v2 = vec4f(na[a2 + kk]);
+    c2l = fma(v2, bl, c2l);
+    c2h = fma(v2, bh, c2h);
+    let v3 = vec4f(na[a3 + kk]);
+    c3l = fma(v3, bl, c3l);
+    c3h = fma(v3, bh, c3h);
+    let v4 = vec4f(na[a4 + kk]);
+    c4l = fma(v4, bl, c4l);
+    c4h = fma(v4, bh, c4h);
+    let v5 = vec4f(na[a5 + kk]);
+    c5l = fma(v5, bl, c5l);
+    c5h = fma(v5, bh, c5h);
+    let v6 = vec4f(na[a6 + kk]);
+    c6l = fma(v6, bl, c6l);
+    c6h = fma(v6, bh, c6h);
+    let v7 = vec4f(na[a7 + kk]);
+    c7l = fma(v7, bl, c7l);
+    c7h = fma(v7, bh, c7h);
+    kb += nv;
+  }
+  let base = s * np.m * np.n;
+  nn_store_row(m0, n0, base, c0l, c0h);
+  nn_store_row(m0 + 1u, n0, base, c1l, c1h);
+  nn_store_row(m0 + 2u, n0, base, c2l, c2h);
+  nn_store_row(m0 + 3u, n0, base, c3l, c3h);
+  nn_store_row(m0 + 4u, n0, base, c4l, c4h);
+  nn_store_row(m0 + 5u, n0, base, c5l, c5h);
+  nn_store_row(m0 + 6u, n0, base, c6l, c6h);
+  nn_store_row(m0 + 7u, n0, base, c7l, c7h);
+}
