@@ -7,12 +7,12 @@ const convFlops = (u: Uniforms, c: Readonly<Record<string, number>>) => 2 * u.n!
 const convBytes = (u: Uniforms, c: Readonly<Record<string, number>>, splits = 1) =>
   4 * (u.n! * u.h! * u.w! * u.cin! + splits * c.KH! * c.KW! * u.cin! * u.cout! + u.n! * u.ho! * u.wo! * u.cout!);
 
-/** Override constants: KH, KW, S, OWB. One thread per (n, oy, block of OWB columns, 4 output channels). */
+/** Override constants: KH, KW, S, OWB, COV, W4. One thread per (n, oy, block of OWB columns, 4*COV output channels); `wt4` is `wt` read as vec4s (bind the same tensor). */
 export const conv2dForward = defineKernel({
   name: 'conv2d_forward',
   source,
   entry: 'forward',
-  inputs: ['x', 'wt'],
+  inputs: ['x', 'wt', 'wt4'],
   outputs: ['y'],
   uniforms: ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'pad', 'wob', 'cob'],
   workgroups: (u) => grid1d(u.n! * u.ho! * u.wob! * u.cob!, 64),
@@ -31,12 +31,12 @@ export const conv2dBackwardX = defineKernel({
   cost: (u, c) => ({ flops: convFlops(u, c), bytes: convBytes(u, c) }),
 });
 
-/** Override constants: KH, KW, S. One thread per (split, ky, ci, 4 output channels); output [splits, KH, KW, Cin, Cout]. */
+/** Override constants: KH, KW, S, W4. One thread per (split, ky, ci, 4 output channels); output [splits, KH, KW, Cin, Cout]; `gdy4` is `gdy` read as vec4s (bind the same tensor). */
 export const conv2dBackwardW = defineKernel({
   name: 'conv2d_backward_w',
   source,
   entry: 'backward_w',
-  inputs: ['gx', 'gdy'],
+  inputs: ['gx', 'gdy', 'gdy4'],
   outputs: ['part'],
   uniforms: ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'pad', 'cob', 'chunk', 'splits', 'kh'],
   workgroups: (u) => grid1d(u.splits! * u.kh! * u.cin! * u.cob!, 64),

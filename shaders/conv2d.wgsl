@@ -19,6 +19,9 @@ override S: u32;
 // weight vec4 serves OWB outputs.
 override OWB: u32;
 override COV: u32;
+// Cout % 4 == 0: weights are read through `wt4`, the same buffer as vec4s (one bounds-checked load
+// instead of four; the host binds the tensor to both names). Otherwise `wt`, clamped per channel.
+override W4: bool = false;
 
 struct FwdParams { n: u32, h: u32, w: u32, cin: u32, ho: u32, wo: u32, cout: u32, pad: i32, wob: u32, cob: u32 }
 
@@ -26,6 +29,7 @@ struct FwdParams { n: u32, h: u32, w: u32, cin: u32, ho: u32, wo: u32, cout: u32
 @group(0) @binding(1) var<storage, read> wt: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<uniform> fp: FwdParams;
+@group(0) @binding(4) var<storage, read> wt4: array<vec4f>;
 
 @compute @workgroup_size(64)
 fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -57,7 +61,12 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
         let wb = ((ky * KW + kx) * fp.cin + ci) * fp.cout;
         for (var g = 0u; g < COV; g++) {
           let cg = co0 + 4u * g;
-          let wv = vec4f(wt[wb + min(cg, last)], wt[wb + min(cg + 1u, last)], wt[wb + min(cg + 2u, last)], wt[wb + min(cg + 3u, last)]);
+          var wv: vec4f;
+          if (W4) {
+            wv = wt4[(wb + min(cg, last)) / 4u];
+          } else {
+            wv = vec4f(wt[wb + min(cg, last)], wt[wb + min(cg + 1u, last)], wt[wb + min(cg + 2u, last)], wt[wb + min(cg + 3u, last)]);
+          }
           for (var j = 0u; j < OWB; j++) {
             acc[j * COV + g] += xs[j * S + kx] * wv;
           }
@@ -165,6 +174,8 @@ struct DwParams { n: u32, h: u32, w: u32, cin: u32, ho: u32, wo: u32, cout: u32,
 @group(0) @binding(1) var<storage, read> gdy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> part: array<f32>;
 @group(0) @binding(3) var<uniform> wp: DwParams;
+// Cout % 4 == 0 (override W4): dy read as vec4s through `gdy4`, the same buffer as `gdy`.
+@group(0) @binding(4) var<storage, read> gdy4: array<vec4f>;
 
 @compute @workgroup_size(64)
 fn backward_w(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -202,7 +213,12 @@ fn backward_w(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
         }
       }
       let o = (r * wp.wo + ox) * wp.cout;
-      let g = vec4f(gdy[o + co0], gdy[o + c1], gdy[o + c2], gdy[o + c3]);
+      var g: vec4f;
+      if (W4) {
+        g = gdy4[(o + co0) / 4u];
+      } else {
+        g = vec4f(gdy[o + co0], gdy[o + c1], gdy[o + c2], gdy[o + c3]);
+      }
       for (var kx = 0u; kx < KW; kx++) {
         acc[kx] += win[kx] * g;
       }

@@ -101,6 +101,8 @@ const denseShapes: Conv[] = [
   dense(1, 3, 3, 5, 3, 3, 3, 1, 0), // a single output row: the weight gradient needs no second pass
   dense(1, 4, 19, 5, 13, 3, 3, 1, 1), // 8-column forward blocks with a partial last block, 13 output channels
   dense(2, 33, 35, 3, 16, 3, 3, 2, 1), // many splits in the weight gradient, partial workgroups
+  dense(1, 6, 6, 3, 4, 3, 3, 1, 1), // 4 output channels: vec4 weight and dy reads, one channel group
+  dense(2, 9, 10, 5, 12, 3, 3, 2, 1), // 12 output channels: vec4 reads, the second 8-channel block half past the end
 ];
 
 const depthwiseShapes: Conv[] = [
