@@ -5,6 +5,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LOG=$(mktemp)
+# onnxruntime-node (a devDependency for the ONNX tests) must not download GPU binaries from a host
+# this machine cannot reach; npm 11 skips dependency install scripts anyway, this is belt and braces.
+export ONNXRUNTIME_NODE_INSTALL=skip
 if ! bash scripts/setup-system.sh; then
   echo "scripts/setup-system.sh failed: Mesa 25 (bookworm-backports) and chromium are needed" >&2
   exit 1
