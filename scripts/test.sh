@@ -65,55 +65,37 @@ else
   fail 1 "vitest"
 fi
 
+# A stage that writes {passed, failed} to a JSON file: counts them, and counts one failure when it
+# crashed without failing a case or wrote no summary at all.
+json_stage() {
+  local name=$1 json=$2
+  shift 2
+  rm -f "$json"
+  "$@"
+  local rc=$?
+  if [ -f "$json" ]; then
+    local s_passed s_failed
+    read -r s_passed s_failed < <(node -e '
+      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      console.log(r.passed, r.failed);
+    ' "$json")
+    pass "$s_passed"
+    [ "$s_failed" -gt 0 ] && fail "$s_failed" "$name"
+    if [ "$rc" -ne 0 ] && [ "$s_failed" -eq 0 ]; then fail 1 "$name exit $rc"; fi
+  else
+    echo "$name wrote no summary (exit $rc)" >&2
+    fail 1 "$name"
+  fi
+}
+
 stamp "browser suite (headless Chromium)"
-node test/browser/run.mjs --json "$RESULTS/browser.json"
-browser_rc=$?
-if [ -f "$RESULTS/browser.json" ]; then
-  read -r b_passed b_failed < <(node -e '
-    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    console.log(r.passed, r.failed);
-  ' "$RESULTS/browser.json")
-  pass "$b_passed"
-  [ "$b_failed" -gt 0 ] && fail "$b_failed" "browser"
-  if [ "$browser_rc" -ne 0 ] && [ "$b_failed" -eq 0 ]; then fail 1 "browser exit $browser_rc"; fi
-else
-  echo "the browser suite wrote no summary (exit $browser_rc)" >&2
-  fail 1 "browser"
-fi
+json_stage browser "$RESULTS/browser.json" node test/browser/run.mjs --json "$RESULTS/browser.json"
 
 stamp "training page (headless Chromium)"
-rm -f "$RESULTS/page.json"
-node test/browser/page.mjs --json "$RESULTS/page.json"
-page_rc=$?
-if [ -f "$RESULTS/page.json" ]; then
-  read -r p_passed p_failed < <(node -e '
-    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    console.log(r.passed, r.failed);
-  ' "$RESULTS/page.json")
-  pass "$p_passed"
-  [ "$p_failed" -gt 0 ] && fail "$p_failed" "page"
-  if [ "$page_rc" -ne 0 ] && [ "$p_failed" -eq 0 ]; then fail 1 "page exit $page_rc"; fi
-else
-  echo "the page test wrote no summary (exit $page_rc)" >&2
-  fail 1 "page"
-fi
+json_stage page "$RESULTS/page.json" node test/browser/page.mjs --json "$RESULTS/page.json"
 
 stamp "examples (smoke: MOBILEGRAD_SMOKE=1)"
-rm -f "$RESULTS/examples.json"
-node scripts/run-examples.mjs --smoke --json "$RESULTS/examples.json"
-examples_rc=$?
-if [ -f "$RESULTS/examples.json" ]; then
-  read -r e_passed e_failed < <(node -e '
-    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    console.log(r.passed, r.failed);
-  ' "$RESULTS/examples.json")
-  pass "$e_passed"
-  [ "$e_failed" -gt 0 ] && fail "$e_failed" "examples"
-  if [ "$examples_rc" -ne 0 ] && [ "$e_failed" -eq 0 ]; then fail 1 "examples exit $examples_rc"; fi
-else
-  echo "the examples wrote no summary (exit $examples_rc)" >&2
-  fail 1 "examples"
-fi
+json_stage examples "$RESULTS/examples.json" node scripts/run-examples.mjs --smoke --json "$RESULTS/examples.json"
 
 stamp "done"
 if [ "${#failures[@]}" -gt 0 ]; then echo "failed: ${failures[*]}"; fi
