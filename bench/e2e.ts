@@ -248,7 +248,7 @@ export async function runE2E(o: E2EOptions): Promise<void> {
     console.log(`PyTorch, ${threads} thread${threads === '1' ? '' : 's'}: ${cells.join(', ')}`);
   }
   console.log('');
-  const cost = (label: string, m?: Measurement) => m && console.log(`${label.padEnd(30)} JS ${f(m.js_ms_per_step, 3).padStart(8)} ms/step, ${f(m.dispatches_per_step, 0).padStart(4)} dispatches, ${f(m.submits_per_step, 1)} submits, peak ${MiB(m.peak_gpu_bytes)}${m.plan_bytes ? ` (plan ${MiB(m.plan_bytes)})` : ''}`);
+  const cost = (label: string, m?: Measurement) => m && console.log(`${label.padEnd(30)} JS ${f(m.js_ms_per_step, 3).padStart(8)} ms/step (encode ${f(m.js_encode_ms_per_step, 2)}, submit ${f(m.js_submit_ms_per_step, 2)}), ${f(m.dispatches_per_step, 0).padStart(4)} dispatches, ${f(m.submits_per_step, 1)} submits, peak ${MiB(m.peak_gpu_bytes)}${m.plan_bytes ? ` (plan ${MiB(m.plan_bytes)})` : ''}`);
   cost('train 224/32 eager', train224.eager);
   cost('train 224/32 replayed', train224.replayed);
   cost('train 64/32 (GPU batch) eager', train64.gpuBatchEager);

@@ -4,6 +4,7 @@
 //
 //   apt-get install -y dataset-fashion-mnist
 //   node scripts/make-demo-data.mjs [--src /usr/share/datasets/fashion-mnist] [--out data/fashion-mnist]
+//                                   [--train-per-class 200] [--test-per-class 100]
 //
 // Output: <out>/train/<class>/<nnn>.png (200 per class, from the train split) and
 // <out>/test/<class>/<nnn>.png (100 per class, from the t10k split), 28x28 8-bit grayscale PNGs.
@@ -86,5 +87,7 @@ function writeSplit(split, prefix, perClass, seed) {
   console.log(`${split}: ${perClass} x ${CLASSES.length} images of ${w}x${h} from ${n} in ${prefix}`);
 }
 
-writeSplit('train', 'train', 200, 20241124);
-writeSplit('test', 't10k', 100, 20241125);
+// Larger sets (say --train-per-class 500 for the page's 5,000-image run) keep the same order, so
+// the demo's images are the first of them.
+writeSplit('train', 'train', Number(arg('--train-per-class', '200')), 20241124);
+writeSplit('test', 't10k', Number(arg('--test-per-class', '100')), 20241125);

@@ -78,6 +78,11 @@ async function pageRun(data, work) {
     const decodeSeconds = (performance.now() - t0) / 1000;
     const afterDecode = chromiumRss(profile);
     await tab.getByTestId('train').click();
+    // Long runs (the 5,000-image one takes over an hour) report their progress once a minute.
+    const heartbeat = setInterval(async () => {
+      const p = await tab.getByTestId('progress-text').textContent().catch(() => '?');
+      console.error(`[${new Date().toISOString().slice(11, 19)}] ${p}; Chromium ${mb(chromiumRss(profile))}, peak ${mb(peak)}`);
+    }, 60_000);
     if (stopAfter > 0) {
       await waitFor(`${stopAfter} steps`, async () => {
         const m = (await tab.getByTestId('progress-text').textContent()).match(/step (\d+) of/);
@@ -85,7 +90,7 @@ async function pageRun(data, work) {
       }, 3_600_000, tab);
       await tab.getByTestId('stop').click();
     }
-    await waitForDone(tab, 3_600_000);
+    await waitForDone(tab, 4 * 3_600_000).finally(() => clearInterval(heartbeat)); // one epoch of 5,000 images at 224 px takes about an hour on SwiftShader
     const metrics = JSON.parse(await tab.getByTestId('metrics').textContent());
     const memoryLine = await tab.getByTestId('memory').textContent();
     const progress = await tab.getByTestId('progress-text').textContent();

@@ -55,7 +55,7 @@ export type CapturedCommand =
  * dynamic uniform offset, or a copy. Built once by a recording; encoding it runs no other JavaScript.
  */
 export type ReplayCommand =
-  | { copy: false; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; offsets: Uint32Array | null; x: number; y: number; z: number }
+  | { copy: false; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; offsets: number[] | null; x: number; y: number; z: number }
   | { copy: true; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number };
 
 /**
@@ -245,7 +245,8 @@ export class Dispatcher {
         pass.setPipeline(c.pipeline);
         pipeline = c.pipeline;
       }
-      if (c.offsets) pass.setBindGroup(0, c.bindGroup, c.offsets, 0, 1);
+      // A plain array: Dawn's Node binding takes it faster than a typed array with start and length (1.1 against 1.4 us a call here).
+      if (c.offsets) pass.setBindGroup(0, c.bindGroup, c.offsets);
       else pass.setBindGroup(0, c.bindGroup);
       pass.dispatchWorkgroups(c.x, c.y, c.z);
       n++;

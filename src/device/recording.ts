@@ -75,7 +75,7 @@ export class Recording {
           continue;
         }
         uniformData.set(r.uniformBytes.subarray(0, UNIFORM_SLOT), slot * UNIFORM_SLOT);
-        this.commands.push({ copy: false, pipeline: r.pipeline, bindGroup: this.bindGroupFor(r), offsets: new Uint32Array([slot * UNIFORM_SLOT]), x, y, z });
+        this.commands.push({ copy: false, pipeline: r.pipeline, bindGroup: this.bindGroupFor(r), offsets: [slot * UNIFORM_SLOT], x, y, z });
         slot++;
       } else if (c.kind === 'copy') {
         this.commands.push({ copy: true, ...c.copy });

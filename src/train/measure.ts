@@ -49,6 +49,13 @@ export interface Measurement {
   best_ms_per_step: number;
   /** Median JavaScript time spent issuing one step, its submit included (the wait for the GPU excluded). */
   js_ms_per_step: number;
+  /**
+   * The two parts of `js_ms_per_step` (medians): encoding (our JavaScript and the WebGPU calls it
+   * makes) and the submit (inside it, Dawn translates the commands for the driver, and a CPU
+   * driver such as lavapipe records them: native work on this thread, not mobilegrad's).
+   */
+  js_encode_ms_per_step: number;
+  js_submit_ms_per_step: number;
   dispatches_per_step: number;
   submits_per_step: number;
   /** Highest GPU bytes the buffer pool held during the measurement, plus the recording's own buffers. */
@@ -111,6 +118,8 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   }
   const wall: number[] = [];
   const js: number[] = [];
+  const encode: number[] = [];
+  const submit: number[] = [];
   let dispatches = 0;
   let submits = 0;
   try {
@@ -118,6 +127,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
       const c0 = { ...device.dispatcher.counters };
       const t0 = performance.now();
       const [out] = recorder.run(`${o.task}|${n}|${size}`, step);
+      const te = performance.now();
       // Issuing ends with the submit (Dawn builds the Vulkan command buffer there, on this thread).
       device.dispatcher.flush();
       const t1 = performance.now();
@@ -126,6 +136,8 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
       out!.release();
       if (i < warmup) continue;
       js.push(t1 - t0);
+      encode.push(te - t0);
+      submit.push(t1 - te);
       wall.push(t2 - t0);
       dispatches += device.dispatcher.counters.dispatches - c0.dispatches;
       submits += device.dispatcher.counters.submits - c0.submits;
@@ -135,6 +147,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
     return {
       task: o.task, image_size: size, batch_size: n, replay: recorder.recorded, steps, warmup,
       ms_per_step: ms, images_per_second: (n / ms) * 1000, best_ms_per_step: Math.min(...wall), js_ms_per_step: median(js),
+      js_encode_ms_per_step: median(encode), js_submit_ms_per_step: median(submit),
       dispatches_per_step: dispatches / steps, submits_per_step: submits / steps,
       peak_gpu_bytes: stats.peakAllocatedBytes + (recorder.recorded ? recorder.stats.reservedBytes - stats.reservedBytes : 0),
       plan_bytes: recorder.stats.reservedBytes,

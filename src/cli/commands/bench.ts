@@ -49,7 +49,7 @@ export async function cmdBench(argv: string[]): Promise<void> {
   process.stdout.write(
     `${task} ${imageSize}x${imageSize}, batch ${batchSize}, ${m.replay ? 'recorded step replayed' : 'eager'} (${adapter})\n` +
       `  ${m.images_per_second.toFixed(2)} images/s, ${m.ms_per_step.toFixed(1)} ms per step (median of ${steps}, ${warmup} warm-up)\n` +
-      `  JavaScript ${m.js_ms_per_step.toFixed(3)} ms per step, ${m.dispatches_per_step.toFixed(0)} dispatches, ${m.submits_per_step.toFixed(1)} submits\n` +
+      `  JavaScript ${m.js_ms_per_step.toFixed(3)} ms per step (encode ${m.js_encode_ms_per_step.toFixed(2)}, submit ${m.js_submit_ms_per_step.toFixed(2)}), ${m.dispatches_per_step.toFixed(0)} dispatches, ${m.submits_per_step.toFixed(1)} submits\n` +
       `  peak GPU memory ${mib(m.peak_gpu_bytes)}\n`,
   );
 }
