@@ -6,6 +6,7 @@ import { BufferPool, type PoolStats } from './buffer-pool.js';
 import { Dispatcher, type DispatchCounters } from './dispatcher.js';
 import { MobilegradError } from './errors.js';
 import { findGPU } from './gpu-provider.js';
+import { gentleWait } from './gpu-wait.js';
 
 /** Options for {@link init}. */
 export interface InitOptions {
@@ -114,10 +115,10 @@ export class Device {
     this.dispatcher.flush();
     this.dispatcher.counters.readbacks++;
     try {
-      await staging.mapAsync(1);
+      await gentleWait(() => staging.mapAsync(1));
       const out = staging.getMappedRange(0, size).slice(0, bytes);
       staging.unmap();
-      await this.dispatcher.checkErrors();
+      await gentleWait(() => this.dispatcher.checkErrors());
       return out;
     } catch (e) {
       await this.dispatcher.checkErrors();
@@ -131,8 +132,8 @@ export class Device {
   /** Submits queued work and waits until the GPU finished it; throws any GPU error it raised. */
   async sync(): Promise<void> {
     this.dispatcher.flush();
-    await this.device.queue.onSubmittedWorkDone();
-    await this.dispatcher.checkErrors();
+    await gentleWait(() => this.device.queue.onSubmittedWorkDone());
+    await gentleWait(() => this.dispatcher.checkErrors());
   }
 
   stats(): PoolStats & DispatchCounters {

@@ -8,6 +8,7 @@
  *   divided by the repetitions in that submit (short kernels repeat up to 64 times to rise above
  *   the round trip's jitter).
  */
+import { gentleWait } from '../device/gpu-wait.js';
 import type { Device } from '../device/device.js';
 import type { PooledBuffer } from '../device/buffer-pool.js';
 import type { DispatchObserver } from '../device/dispatcher.js';
@@ -83,7 +84,7 @@ export class TimestampRecorder implements Recorder {
     });
     enc.copyBufferToBuffer(resolve, 0, read, 0, bytes);
     device.queue.submit([enc.finish()]);
-    await read.mapAsync(1);
+    await gentleWait(() => read.mapAsync(1));
     const ts = new BigUint64Array(read.getMappedRange().slice(0));
     read.unmap();
     for (const b of [resolve, read]) b.destroy();
