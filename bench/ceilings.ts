@@ -3,7 +3,11 @@
  * on this device can at best reach. Each probe records R operations into one submit, waits for the
  * queue, and keeps the best of a few repetitions (a ceiling is an upper bound, and on a CPU adapter
  * shared with other processes the slower repetitions measure the neighbours, not the device).
+ * Waits go through gentleWait, as the engine's do: Dawn's polling would otherwise spin a core
+ * that a CPU adapter needs (src/device/gpu-wait.ts).
  */
+
+import { gentleWait } from '../src/device/gpu-wait.js';
 
 /** Ceilings of one adapter, as measured. */
 export interface Ceilings {
@@ -31,7 +35,7 @@ async function timed(device: GPUDevice, reps: number, encode: (e: GPUCommandEnco
     const e = device.createCommandEncoder();
     encode(e);
     device.queue.submit([e.finish()]);
-    await device.queue.onSubmittedWorkDone();
+    await gentleWait(() => device.queue.onSubmittedWorkDone());
   }
   const times: number[] = [];
   for (let r = 0; r < reps; r++) {
@@ -40,7 +44,7 @@ async function timed(device: GPUDevice, reps: number, encode: (e: GPUCommandEnco
     const cmd = e.finish();
     const t0 = performance.now();
     device.queue.submit([cmd]);
-    await device.queue.onSubmittedWorkDone();
+    await gentleWait(() => device.queue.onSubmittedWorkDone());
     times.push((performance.now() - t0) / 1000);
   }
   return Math.min(...times);
@@ -91,7 +95,7 @@ export async function measureCeilings(device: GPUDevice, quick: boolean): Promis
   for (let i = 0; i < fill.length; i++) fill[i] = (i % 1024) * 0.5;
   device.queue.writeBuffer(src, 0, fill);
   device.queue.writeBuffer(dst, 0, fill);
-  await device.queue.onSubmittedWorkDone();
+  await gentleWait(() => device.queue.onSubmittedWorkDone());
 
   // 1. copyBufferToBuffer: COPIES copies of the whole buffer in one submit.
   const COPIES = 4;
@@ -153,7 +157,7 @@ export async function measureCeilings(device: GPUDevice, quick: boolean): Promis
     const cmd = device.createCommandEncoder().finish();
     const t0 = performance.now();
     device.queue.submit([cmd]);
-    await device.queue.onSubmittedWorkDone();
+    await gentleWait(() => device.queue.onSubmittedWorkDone());
     trips.push((performance.now() - t0) * 1000);
   }
   const roundTripUs = Math.min(...trips);
