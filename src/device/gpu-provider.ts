@@ -3,8 +3,6 @@
  * (Dawn) in Node. Nothing above this module knows which one it got.
  */
 
-import { enableGentleWait } from './gpu-wait.js';
-
 // Dawn's GPU object must stay reachable for the whole process: if V8 collects it, the next
 // dispatch crashes the process (see docs/architecture.md). A module-level reference does that.
 let nodeGPU: GPU | null = null;
@@ -37,6 +35,5 @@ export async function findGPU(dawnOptions: string[] = []): Promise<GPUSource> {
     nodeGPU = mod.create(['disable-dawn-features=timestamp_quantization', ...dawnOptions]);
     (globalThis as { __mobilegradGPU?: GPU }).__mobilegradGPU = nodeGPU;
   }
-  enableGentleWait();
   return { gpu: nodeGPU, runtime: 'node' };
 }

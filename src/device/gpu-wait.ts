@@ -26,7 +26,7 @@ let active = 0;
 let original: Immediate | null = null;
 let startedAt = 0;
 
-/** Turns the gentle wait on (the Node provider does, for Dawn). */
+/** Turns the gentle wait on or off (`init` does: on in Node unless `wait: 'spin'`). */
 export function enableGentleWait(on = true): void {
   enabled = on && typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function';
 }
