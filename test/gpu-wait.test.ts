@@ -53,6 +53,23 @@ describe('gentleWait', () => {
     expect(ran).toEqual(['early', 'late']);
   });
 
+  it('clearImmediate cancels a callback deferred during a wait, after the wait too', async () => {
+    const ran: string[] = [];
+    let late: unknown;
+    await gentleWait(async () => {
+      await sleep(Math.ceil(SPIN_MS) + 2);
+      late = setImmediate(() => ran.push('cancelled'));
+      const kept = setImmediate(() => ran.push('kept'));
+      void kept;
+    });
+    clearImmediate(late as ReturnType<typeof setImmediate>);
+    await sleep(5);
+    const real = setImmediate(() => ran.push('real, cancelled'));
+    clearImmediate(real);
+    await sleep(2);
+    expect(ran).toEqual(['kept']);
+  });
+
   it('is a plain await when disabled (browsers)', async () => {
     enableGentleWait(false);
     let during: unknown = null;

@@ -29,11 +29,27 @@ let startedAt = 0;
 /** Turns the gentle wait on or off (`init` does: on in Node unless `wait: 'spin'`). */
 export function enableGentleWait(on = true): void {
   enabled = on && typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function';
+  if (enabled) wrapClearImmediate();
 }
+
+// A callback deferred during a wait is a timer, not an Immediate: `clearImmediate` must cancel it
+// as one (Node's clearImmediate would unlink it from the wrong list). Installed once, it passes
+// every real Immediate through unchanged.
+let clearWrapped = false;
+function wrapClearImmediate(): void {
+  if (clearWrapped) return;
+  clearWrapped = true;
+  const g = globalThis as unknown as { clearImmediate: (h: unknown) => void };
+  const clear = g.clearImmediate;
+  g.clearImmediate = (h: unknown) => (deferred.has(h as object) ? clearTimeout(h as ReturnType<typeof setTimeout>) : clear(h));
+}
+const deferred = new WeakSet<object>();
 
 function throttled(callback: (...args: unknown[]) => void, ...args: unknown[]): unknown {
   if (performance.now() - startedAt < SPIN_MS) return original!(callback, ...args);
-  return setTimeout(callback, 1, ...args);
+  const t = setTimeout(callback, 1, ...args);
+  deferred.add(t as unknown as object);
+  return t;
 }
 
 /**
