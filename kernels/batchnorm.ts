@@ -43,14 +43,18 @@ export const bnEvalStats = defineVecKernel({
   workgroups: (u) => grid1d(u.cv!, 64),
 });
 
-/** y = act((x - mean) * invstd * gamma + beta); one thread per (block of `rows` rows, channel group). */
+/**
+ * y = act((x - mean) * invstd * gamma + beta); one thread per (block of `rows` rows, channel
+ * group). Override FROM_RUNNING: astats is the running mean and arv the running variance (eval);
+ * otherwise astats is [mean; invstd] and arv any bound buffer.
+ */
 export const bnApply = defineVecKernel({
   name: 'bn_apply',
   source,
   entry: 'apply',
-  inputs: ['ax', 'astats', 'agamma', 'abeta'],
+  inputs: ['ax', 'astats', 'agamma', 'abeta', 'arv'],
   outputs: ['ay'],
-  uniforms: ['m', 'cv', 'rows', 'blocks'],
+  uniforms: ['m', 'cv', 'rows', 'blocks', 'eps'],
   workgroups: (u) => grid1d(u.blocks! * u.cv!, 64),
   cost: (u, _c, w) => ({ flops: 4 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (2 * u.m! + 4) }),
 });

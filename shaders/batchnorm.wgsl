@@ -141,13 +141,18 @@ fn eval_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 
 // ---- normalise: y = act((x - mean) * invstd * gamma + beta) --------------------------------
 // Thread = rows [b*rows, (b+1)*rows) x channel group g.
-struct ApplyParams { m: u32, cv: u32, rows: u32, blocks: u32 }
+// FROM_RUNNING (evaluation): astats is the running mean and arv the running variance, and invstd
+// is computed here as eval_stats does (one dispatch fewer per layer; the same two loads per
+// thread). Otherwise astats is [mean; invstd] and arv is not read.
+override FROM_RUNNING: bool = false;
+struct ApplyParams { m: u32, cv: u32, rows: u32, blocks: u32, eps: f32 }
 @group(0) @binding(0) var<storage, read> ax: array<V>;
 @group(0) @binding(1) var<storage, read> astats: array<V>;
 @group(0) @binding(2) var<storage, read> agamma: array<V>;
 @group(0) @binding(3) var<storage, read> abeta: array<V>;
 @group(0) @binding(4) var<storage, read_write> ay: array<V>;
 @group(0) @binding(5) var<uniform> apar: ApplyParams;
+@group(0) @binding(6) var<storage, read> arv: array<V>;
 
 @compute @workgroup_size(64)
 fn apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -156,7 +161,8 @@ fn apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let b = t / apar.cv;
   let g = t - b * apar.cv;
   let mean = astats[g];
-  let invstd = astats[apar.cv + g];
+  var invstd: V;
+  if (FROM_RUNNING) { invstd = 1.0 / sqrt(arv[g] + apar.eps); } else { invstd = astats[apar.cv + g]; }
   let gm = agamma[g];
   let bt = abeta[g];
   let m0 = b * apar.rows;

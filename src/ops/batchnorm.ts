@@ -78,7 +78,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, running: Runni
   const pick = (k: VecKernel) => (w === 4 ? k.v4 : k.v1);
   const actConst = { KIND: kind };
 
-  let stats: Tensor;
+  let stats: Tensor | undefined;
   if (training) {
     const { splits, chunk } = splitRows(m, cv);
     const part = runKernel1(kPart, { sx: x }, { shape: [splits, 2, c] }, { m, cv, splits, chunk });
@@ -86,15 +86,19 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, running: Runni
       m, cv, splits, chunk, eps, momentum,
     });
     part.release();
-  } else {
-    stats = runKernel1(pick(bnEvalStats), { rm_in: running.mean, rv_in: running.var }, { shape: [2, c] }, { cv, eps });
   }
+  // Evaluation normalises with the running statistics read by the apply kernel itself; the
+  // [mean; invstd] tensor the backward needs is made only if a backward runs (fine-tuning).
+  const evalStats = () => runKernel1(pick(bnEvalStats), { rm_in: running.mean, rv_in: running.var }, { shape: [2, c] }, { cv, eps });
   const blocks = rowBlocks(m, cv);
-  const y = runKernel1(pick(bnApply), { ax: x, astats: stats, agamma: gamma, abeta: beta }, { shape: x.shape }, { m, cv, ...blocks }, {
-    constants: actConst,
-  });
+  const y = training
+    ? runKernel1(pick(bnApply), { ax: x, astats: stats!, agamma: gamma, abeta: beta, arv: stats! }, { shape: x.shape }, { m, cv, ...blocks, eps }, { constants: actConst })
+    : runKernel1(pick(bnApply), { ax: x, astats: running.mean, agamma: gamma, abeta: beta, arv: running.var }, { shape: x.shape }, { m, cv, ...blocks, eps }, {
+        constants: { ...actConst, FROM_RUNNING: 1 },
+      });
 
   attach(y, 'batchNorm', [x, gamma, beta], (g) => {
+    stats ??= evalStats();
     // Training needs the sums for dx too; eval needs them only for gamma and beta.
     const wantAffine = gamma.requiresGrad || beta.requiresGrad;
     let dbeta: Tensor | null = null;
@@ -123,6 +127,6 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, running: Runni
     return [dx, gamma.requiresGrad ? dgamma : null, beta.requiresGrad ? dbeta : null];
   });
   // No graph node (noGrad, or nothing needs a gradient): the statistics are not needed any more.
-  if (!y.gradFn) stats.release();
+  if (!y.gradFn) stats?.release();
   return y;
 }
