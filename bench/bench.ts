@@ -144,7 +144,11 @@ function toRow(c: BenchCase, p: Pass, t: Timing, ceil: Ceilings): Row {
   const s = t.ms / 1000;
   const tFlop = p.flops / (ceil.fmaGFlops * 1e9);
   const tByte = p.bytes / (ceil.shaderCopyGBps * 1e9);
-  const roofMs = Math.max(tFlop, tByte) * 1000;
+  // Minimal vec4 loads: the bytes the pass must read, 16 to a load; only the total where that is all the case declares.
+  const readBytes = p.readBytes ?? p.bytes;
+  const loads = readBytes / 16;
+  const tLoad = loads / (ceil.loadGLoads * 1e9);
+  const roofMs = Math.max(tFlop, tByte, tLoad) * 1000;
   return {
     name: c.name,
     group: c.group,
@@ -159,11 +163,18 @@ function toRow(c: BenchCase, p: Pass, t: Timing, ceil: Ceilings): Row {
     ms: t.ms,
     flops: p.flops,
     bytes: p.bytes,
+    readBytes,
+    readBytesKnown: p.readBytes !== undefined,
+    loads,
     gflops: p.flops / s / 1e9,
     gbps: p.bytes / s / 1e9,
+    gloads: loads / s / 1e9,
+    fmaMs: tFlop * 1000,
+    memMs: tByte * 1000,
+    loadMs: tLoad * 1000,
     roofMs,
     roofPct: (roofMs / t.ms) * 100,
-    bound: tFlop > tByte ? 'compute' : 'memory',
+    bound: tLoad > tFlop && tLoad > tByte ? 'load' : tFlop > tByte ? 'compute' : 'memory',
     launchPct: ((p.records.length * ceil.dispatchUs) / 1000 / t.ms) * 100,
     ...(t.kernelMs ? { kernelMs: t.kernelMs } : {}),
     ...(c.flopNote ? { flopNote: c.flopNote } : {}),

@@ -17,6 +17,14 @@ export interface Ceilings {
   shaderCopyGBps: number;
   /** Register-only vec4<f32> FMA loop with 8 independent accumulators (2 FLOPs per FMA lane). */
   fmaGFlops: number;
+  /**
+   * Load issue: independent vec4<f32> loads per second (in 1e9) from a small, cache-resident storage
+   * buffer, at addresses that differ per lane and per iteration. On lavapipe every buffer load is a
+   * per-lane, bounds-checked scalar load per component, so this can bind before bandwidth does.
+   */
+  loadGLoads: number;
+  /** loadGLoads x 16 bytes: the same rate as bytes loaded per second (reads only, from cache). */
+  loadGBps: number;
   /** One empty dispatch (setPipeline + dispatchWorkgroups(1)) inside an open compute pass, microseconds. */
   dispatchUs: number;
   /** Submitting an empty command buffer and awaiting onSubmittedWorkDone, microseconds (fastest of 20-50). */
@@ -82,6 +90,33 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   out[gid.x] = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
 }`;
 
+/**
+ * Load issue: each invocation runs LOAD_ITER iterations of 8 independent vec4 loads from a 64 KiB
+ * buffer (LOAD_VEC4 entries, cache-resident, so this is issue rate, not DRAM bandwidth). The base
+ * address differs per lane and moves every iteration, so no load can be hoisted or merged across
+ * lanes; the 8 addresses of one iteration are 512 vec4s apart. 4 accumulators and one store per
+ * invocation keep every load live.
+ */
+const LOAD_ITER = 512;
+const LOAD_VEC4 = 4096;
+const LOAD_WGSL = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> src: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> out: array<vec4f>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  const mask = ${LOAD_VEC4 - 1}u;
+  var p = (gid.x * 97u) & mask;
+  var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+  for (var i = 0u; i < ${LOAD_ITER}u; i++) {
+    a0 += src[p] + src[(p + 512u) & mask];
+    a1 += src[(p + 1024u) & mask] + src[(p + 1536u) & mask];
+    a2 += src[(p + 2048u) & mask] + src[(p + 2560u) & mask];
+    a3 += src[(p + 3072u) & mask] + src[(p + 3584u) & mask];
+    p = (p + 61u) & mask;
+  }
+  out[gid.x] = (a0 + a1) + (a2 + a3);
+}`;
+
 const EMPTY_WGSL = /* wgsl */ `@compute @workgroup_size(1) fn main() {}`;
 
 /** Measures every ceiling; `quick` streams smaller buffers and repeats less. */
@@ -136,7 +171,27 @@ export async function measureCeilings(device: GPUDevice, quick: boolean): Promis
   });
   const fmaGFlops = (FMA_GROUPS * 64 * FMA_ITER * 8 * 4 * 2) / tFma / 1e9;
 
-  // 4. Empty dispatches: N in one pass, minus a pass with one, over N - 1.
+  // 4. Load issue: vec4 loads from a small buffer, 8 per iteration.
+  const loadPipe = pipeline(device, LOAD_WGSL, 'ceiling load issue');
+  const LOAD_GROUPS = quick ? 32 : 64;
+  const loadSrc = device.createBuffer({ size: LOAD_VEC4 * 16, usage: STORAGE | COPY_DST, label: 'ceiling load src' });
+  device.queue.writeBuffer(loadSrc, 0, fill, 0, LOAD_VEC4 * 4);
+  const loadOut = device.createBuffer({ size: LOAD_GROUPS * 64 * 16, usage: STORAGE, label: 'ceiling load out' });
+  const loadBg = device.createBindGroup({
+    layout: loadPipe.getBindGroupLayout(0),
+    entries: [{ binding: 0, resource: { buffer: loadSrc } }, { binding: 1, resource: { buffer: loadOut } }],
+  });
+  const tLoad = await timed(device, reps, (e) => {
+    const p = e.beginComputePass();
+    p.setPipeline(loadPipe);
+    p.setBindGroup(0, loadBg);
+    p.dispatchWorkgroups(LOAD_GROUPS);
+    p.end();
+  });
+  const loadGLoads = (LOAD_GROUPS * 64 * LOAD_ITER * 8) / tLoad / 1e9;
+  const loadGBps = loadGLoads * 16;
+
+  // 5. Empty dispatches: N in one pass, minus a pass with one, over N - 1.
   const emptyPipe = pipeline(device, EMPTY_WGSL, 'ceiling empty');
   const N = quick ? 500 : 2000;
   const emptyPass = (count: number) => (e: GPUCommandEncoder) => {
@@ -151,7 +206,7 @@ export async function measureCeilings(device: GPUDevice, quick: boolean): Promis
   const tOne = await timed(device, reps, emptyPass(1));
   const dispatchUs = ((tMany - tOne) / (N - 1)) * 1e6;
 
-  // 5. Submit round trip: an empty command buffer, submitted and awaited.
+  // 6. Submit round trip: an empty command buffer, submitted and awaited.
   const trips: number[] = [];
   for (let i = 0; i < (quick ? 20 : 50); i++) {
     const cmd = device.createCommandEncoder().finish();
@@ -166,8 +221,10 @@ export async function measureCeilings(device: GPUDevice, quick: boolean): Promis
   src.destroy();
   dst.destroy();
   fmaOut.destroy();
+  loadSrc.destroy();
+  loadOut.destroy();
   if (err) throw new Error(`ceiling probes failed: ${err.message}`);
-  return { copyGBps, shaderCopyGBps, fmaGFlops, dispatchUs, roundTripUs, probeBytes: bytes };
+  return { copyGBps, shaderCopyGBps, fmaGFlops, loadGLoads, loadGBps, dispatchUs, roundTripUs, probeBytes: bytes };
 }
 
 /** The better of two measurements of the ceilings: higher throughputs, lower costs. */
@@ -176,6 +233,8 @@ export function bestOf(a: Ceilings, b: Ceilings): Ceilings {
     copyGBps: Math.max(a.copyGBps, b.copyGBps),
     shaderCopyGBps: Math.max(a.shaderCopyGBps, b.shaderCopyGBps),
     fmaGFlops: Math.max(a.fmaGFlops, b.fmaGFlops),
+    loadGLoads: Math.max(a.loadGLoads, b.loadGLoads),
+    loadGBps: Math.max(a.loadGBps, b.loadGBps),
     dispatchUs: Math.min(a.dispatchUs, b.dispatchUs),
     roundTripUs: Math.min(a.roundTripUs, b.roundTripUs),
     probeBytes: a.probeBytes,

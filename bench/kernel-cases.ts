@@ -12,6 +12,9 @@
  * as its forward). Memory-bound ops get a nominal count per element, stated beside each.
  * Bytes: the minimal traffic, every tensor the pass must read read once and every tensor it
  * writes written once (4 bytes per f32), ignoring re-reads, split-K partial sums and padding.
+ * readBytes: the read part of that alone (the inputs the pass must load), for the load-issue term
+ * of the roofline (minimal vec4 loads = readBytes / 16). Ops declared with mg.defineOp state only
+ * total bytes (KernelCost), so their passes have no readBytes.
  */
 import * as mg from '../src/index.js';
 import type { DispatchRecord } from '../src/device/dispatcher.js';
@@ -24,6 +27,8 @@ export interface Pass {
   records: DispatchRecord[];
   flops: number;
   bytes: number;
+  /** Bytes of `bytes` the pass must read (each input once); absent where only the total is declared. */
+  readBytes?: number;
 }
 
 export interface Prepared {
@@ -83,8 +88,8 @@ function forwardAndGrads(
   scope: Scope,
   run: () => Tensor,
   inputs: Tensor[],
-  grads: { pass: string; need: Tensor[]; flops: number; bytes: number }[],
-  fwd: { flops: number; bytes: number },
+  grads: { pass: string; need: Tensor[]; flops: number; bytes: number; readBytes: number }[],
+  fwd: { flops: number; bytes: number; readBytes: number },
   seed?: () => Tensor,
 ): Pass[] {
   const { records, result: y } = capture(run);
@@ -97,7 +102,7 @@ function forwardAndGrads(
     for (const t of inputs) t.requiresGrad = gr.need.includes(t);
     const c = capture(() => node.backward(g));
     for (const t of c.result) scope.add(t);
-    passes.push({ pass: gr.pass, records: c.records, flops: gr.flops, bytes: gr.bytes });
+    passes.push({ pass: gr.pass, records: c.records, flops: gr.flops, bytes: gr.bytes, readBytes: gr.readBytes });
   }
   for (const t of inputs) t.requiresGrad = true;
   return passes;
@@ -131,9 +136,9 @@ export function buildCases(shapes: BenchShapes, n: number): BenchCase[] {
         const x = s.randn([n, c.h, c.h, c.cin], true);
         const w = s.randn([c.k, c.k, c.cin, c.cout], true);
         return forwardAndGrads(s, () => mg.conv2d(x, w, { stride: c.stride, padding: c.k >> 1 }), [x, w], [
-          { pass: 'dx', need: [x], flops: 2 * macs, bytes: yB + wB + xB },
-          { pass: 'dw', need: [w], flops: 2 * macs, bytes: xB + yB + wB },
-        ], { flops: 2 * macs, bytes: xB + wB + yB });
+          { pass: 'dx', need: [x], flops: 2 * macs, bytes: yB + wB + xB, readBytes: yB + wB },
+          { pass: 'dw', need: [w], flops: 2 * macs, bytes: xB + yB + wB, readBytes: xB + yB },
+        ], { flops: 2 * macs, bytes: xB + wB + yB, readBytes: xB + wB });
       }),
     });
   }
@@ -152,9 +157,9 @@ export function buildCases(shapes: BenchShapes, n: number): BenchCase[] {
         const x = s.randn([n, d.h, d.h, d.c], true);
         const w = s.randn([d.k, d.k, d.c], true);
         return forwardAndGrads(s, () => mg.depthwiseConv2d(x, w, { stride: d.stride, padding: d.k >> 1 }), [x, w], [
-          { pass: 'dx', need: [x], flops: 2 * macs, bytes: yB + wB + xB },
-          { pass: 'dw', need: [w], flops: 2 * macs, bytes: xB + yB + wB },
-        ], { flops: 2 * macs, bytes: xB + wB + yB });
+          { pass: 'dx', need: [x], flops: 2 * macs, bytes: yB + wB + xB, readBytes: yB + wB },
+          { pass: 'dw', need: [w], flops: 2 * macs, bytes: xB + yB + wB, readBytes: xB + yB },
+        ], { flops: 2 * macs, bytes: xB + wB + yB, readBytes: xB + wB });
       }),
     });
   }
@@ -174,9 +179,9 @@ export function buildCases(shapes: BenchShapes, n: number): BenchCase[] {
         const x = s.randn([n, p.h, p.h, p.cin], true);
         const w = s.randn([p.cin, p.cout], true);
         return forwardAndGrads(s, () => mg.pointwiseConv2d(x, w), [x, w], [
-          { pass: 'dx', need: [x], flops, bytes: cB + bB + aB },
-          { pass: 'dw', need: [w], flops, bytes: aB + cB + bB },
-        ], { flops, bytes: aB + bB + cB });
+          { pass: 'dx', need: [x], flops, bytes: cB + bB + aB, readBytes: cB + bB },
+          { pass: 'dw', need: [w], flops, bytes: aB + cB + bB, readBytes: aB + cB },
+        ], { flops, bytes: aB + bB + cB, readBytes: aB + bB });
       }),
     });
   }
@@ -196,9 +201,11 @@ export function buildCases(shapes: BenchShapes, n: number): BenchCase[] {
         const beta = s.add(mg.zeros([b.c], { requiresGrad: true }));
         const running = { mean: s.add(mg.zeros([b.c])), var: s.add(mg.ones([b.c])) };
         // Its backward releases the batch statistics, so dx, dgamma and dbeta are one pass.
+        // Reads: bwd x, dy and 2 per-channel vectors (writes dx, dgamma, dbeta); fwd x and 4 per-channel
+        // vectors (gamma, beta, running mean and variance).
         return forwardAndGrads(s, () => mg.batchNorm(x, gamma, beta, running, { training: true, activation: b.activation }), [x, gamma, beta], [
-          { pass: 'bwd', need: [x, gamma, beta], flops: 6 * size, bytes: (3 * size + 4 * b.c) * F32 },
-        ], { flops: 4 * size, bytes: (2 * size + 6 * b.c) * F32 });
+          { pass: 'bwd', need: [x, gamma, beta], flops: 6 * size, bytes: (3 * size + 4 * b.c) * F32, readBytes: (2 * size + 2 * b.c) * F32 },
+        ], { flops: 4 * size, bytes: (2 * size + 6 * b.c) * F32, readBytes: (size + 4 * b.c) * F32 });
       }),
     });
   }
@@ -214,8 +221,8 @@ export function buildCases(shapes: BenchShapes, n: number): BenchCase[] {
       prepare: prepare((s) => {
         const x = s.randn([n, a.h, a.h, a.c], true);
         return forwardAndGrads(s, () => mg.activation(x, a.activation), [x], [
-          { pass: 'dx', need: [x], flops: size, bytes: 3 * size * F32 },
-        ], { flops: size, bytes: 2 * size * F32 });
+          { pass: 'dx', need: [x], flops: size, bytes: 3 * size * F32, readBytes: 2 * size * F32 },
+        ], { flops: size, bytes: 2 * size * F32, readBytes: size * F32 });
       }),
     });
   }
@@ -231,8 +238,8 @@ export function buildCases(shapes: BenchShapes, n: number): BenchCase[] {
       prepare: prepare((s) => {
         const x = s.randn([n, p.h, p.h, p.c], true);
         return forwardAndGrads(s, () => mg.globalAvgPool(x), [x], [
-          { pass: 'dx', need: [x], flops: size, bytes: (size + n * p.c) * F32 },
-        ], { flops: size, bytes: (size + n * p.c) * F32 });
+          { pass: 'dx', need: [x], flops: size, bytes: (size + n * p.c) * F32, readBytes: n * p.c * F32 },
+        ], { flops: size, bytes: (size + n * p.c) * F32, readBytes: size * F32 });
       }),
     });
   }
@@ -250,9 +257,9 @@ export function buildCases(shapes: BenchShapes, n: number): BenchCase[] {
         const x = s.randn([n, p.h, p.h, p.c], true);
         const g = s.randn([n, 1, 1, p.c], true);
         return forwardAndGrads(s, () => mg.mul(x, g), [x, g], [
-          { pass: 'dx', need: [x], flops: size, bytes: (2 * size + gate) * F32 },
-          { pass: 'dgate', need: [g], flops: 2 * size, bytes: (2 * size + gate) * F32 },
-        ], { flops: size, bytes: (2 * size + gate) * F32 });
+          { pass: 'dx', need: [x], flops: size, bytes: (2 * size + gate) * F32, readBytes: (size + gate) * F32 },
+          { pass: 'dgate', need: [g], flops: 2 * size, bytes: (2 * size + gate) * F32, readBytes: 2 * size * F32 },
+        ], { flops: size, bytes: (2 * size + gate) * F32, readBytes: (size + gate) * F32 });
       }),
     });
   }
@@ -268,7 +275,7 @@ export function buildCases(shapes: BenchShapes, n: number): BenchCase[] {
       prepare: prepare((s) => {
         const a = s.randn([n, p.h, p.h, p.c], true);
         const b = s.randn([n, p.h, p.h, p.c], true);
-        return forwardAndGrads(s, () => mg.add(a, b), [a, b], [], { flops: size, bytes: 3 * size * F32 });
+        return forwardAndGrads(s, () => mg.add(a, b), [a, b], [], { flops: size, bytes: 3 * size * F32, readBytes: 2 * size * F32 });
       }),
     });
   }
@@ -289,10 +296,10 @@ export function buildCases(shapes: BenchShapes, n: number): BenchCase[] {
         const w = s.randn([l.inF, l.outF], true);
         const b = s.randn([l.outF], true);
         return forwardAndGrads(s, () => mg.linear(x, w, b), [x, w, b], [
-          { pass: 'dx', need: [x], flops, bytes: yB + wB + xB },
-          { pass: 'dw', need: [w], flops, bytes: xB + yB + wB },
-          { pass: 'db', need: [b], flops: n * l.outF, bytes: yB + bB },
-        ], { flops: flops + n * l.outF, bytes: xB + wB + bB + yB });
+          { pass: 'dx', need: [x], flops, bytes: yB + wB + xB, readBytes: yB + wB },
+          { pass: 'dw', need: [w], flops, bytes: xB + yB + wB, readBytes: xB + yB },
+          { pass: 'db', need: [b], flops: n * l.outF, bytes: yB + bB, readBytes: yB },
+        ], { flops: flops + n * l.outF, bytes: xB + wB + bB + yB, readBytes: xB + wB + bB });
       }),
     });
   }
@@ -310,8 +317,8 @@ export function buildCases(shapes: BenchShapes, n: number): BenchCase[] {
         const logits = s.randn([n, k], true);
         const labels = s.add(mg.tensor(Int32Array.from({ length: n }, (_, i) => (i * 37) % k), [n]));
         return forwardAndGrads(s, () => mg.softmaxCrossEntropy(logits, labels, { labelSmoothing: 0.1 }), [logits], [
-          { pass: 'dx', need: [logits], flops: 3 * size, bytes: (2 * size + n + 1) * F32 },
-        ], { flops: 4 * size, bytes: (size + n + 1) * F32 }, () => mg.ones([]));
+          { pass: 'dx', need: [logits], flops: 3 * size, bytes: (2 * size + n + 1) * F32, readBytes: (size + n + 1) * F32 },
+        ], { flops: 4 * size, bytes: (size + n + 1) * F32, readBytes: (size + n) * F32 }, () => mg.ones([]));
       }),
     });
   }

@@ -23,13 +23,25 @@ export interface Row {
   ms: number;
   flops: number;
   bytes: number;
+  /** The read part of `bytes` (each input once); equals `bytes` where readBytesKnown is false. */
+  readBytes: number;
+  /** False where the case declares only total bytes (defineOp cases): then loads is an upper bound. */
+  readBytesKnown: boolean;
+  /** Minimal vec4 loads: readBytes / 16 (every input value loaded once, four to a load). */
+  loads: number;
   gflops: number;
   gbps: number;
-  /** max(flops / FMA ceiling, bytes / shader-copy bandwidth), ms. */
+  /** Achieved minimal loads per second, 1e9 (loads / ms). */
+  gloads: number;
+  /** The three roofline terms, ms: flops / FMA ceiling, bytes / shader-copy bandwidth, loads / load-issue rate. */
+  fmaMs: number;
+  memMs: number;
+  loadMs: number;
+  /** max(fmaMs, memMs, loadMs), ms. */
   roofMs: number;
   /** roofMs / ms, percent. */
   roofPct: number;
-  bound: 'compute' | 'memory';
+  bound: 'compute' | 'memory' | 'load';
   /** dispatches x the empty-dispatch cost, as a share of ms (percent). */
   launchPct: number;
   /** With --split: each dispatch of the pass timed alone, ms (same order as kernels). */
@@ -70,6 +82,8 @@ const COLS: [string, number, 'l' | 'r'][] = [
   ['ms', 9, 'r'],
   ['GFLOP/s', 8, 'r'],
   ['GB/s', 7, 'r'],
+  ['Gld/s', 7, 'r'],
+  ['load ms', 8, 'r'],
   ['roof ms', 8, 'r'],
   ['%roof', 6, 'r'],
   ['bound', 5, 'l'],
@@ -89,6 +103,8 @@ export function ceilingLines(before: Ceilings, after: Ceilings, used: Ceilings):
     row('copyBufferToBuffer', 'copyGBps', 2, 'GB/s', ` (read + write, ${used.probeBytes >> 20} MiB)`),
     row('shader streaming copy', 'shaderCopyGBps', 2, 'GB/s', ' (vec4<f32>, read + write): bandwidth ceiling of the roofline'),
     row('vec4 FMA, registers only', 'fmaGFlops', 1, 'GFLOP/s', ' (8 independent vec4 accumulators): compute ceiling of the roofline'),
+    row('vec4 load issue', 'loadGLoads', 3, 'G loads/s', ' (independent vec4<f32> loads, 64 KiB cache-resident buffer): load ceiling of the roofline'),
+    row('  the same, as bytes', 'loadGBps', 2, 'GB/s', ' (16 bytes per load, reads only)'),
     row('empty dispatch in a pass', 'dispatchUs', 1, 'us'),
     row('submit round trip', 'roundTripUs', 1, 'us', ' (empty command buffer, submit + onSubmittedWorkDone)'),
   ];
@@ -112,9 +128,11 @@ export function rowLine(r: Row, first: boolean): string {
     ms(r.ms),
     num(r.gflops, 2),
     num(r.gbps, 2),
+    num(r.gloads, 3) + (r.readBytesKnown ? '' : '*'),
+    ms(r.loadMs),
     ms(r.roofMs),
     num(r.roofPct, 1),
-    r.bound === 'compute' ? 'FMA' : 'mem',
+    r.bound === 'compute' ? 'FMA' : r.bound === 'memory' ? 'mem' : 'load',
     num(r.launchPct, 1),
   ]);
 }
@@ -151,7 +169,10 @@ export const LEGEND = [
   'n: layers with this shape in one forward pass. disp: kernel dispatches in the pass.',
   'FLOPs = 2 x multiply-adds (conv, depthwise, GEMM; each gradient the same as the forward); memory-bound ops: nominal per element (JSON flopNote).',
   'bytes = minimal traffic: each tensor the pass reads read once, each it writes written once (f32).',
-  'roof ms = max(FLOPs / FMA ceiling, bytes / shader-copy bandwidth); %roof = roof ms / ms; bound: which term is larger.',
+  'loads = minimal vec4 loads = bytes read / 16 (each input value loaded once, four to a load); Gld/s = loads / ms;',
+  '  load ms = loads / load-issue ceiling. * = the case declares only total bytes (defineOp cost), so loads = total bytes / 16, an upper bound.',
+  'roof ms = max(FLOPs / FMA ceiling, bytes / shader-copy bandwidth, loads / load-issue ceiling); %roof = roof ms / ms;',
+  '  bound: which term is largest (FMA, mem or load).',
   'launch% = disp x empty-dispatch cost / ms: the share a pass would spend on launches alone.',
 ];
 
@@ -163,7 +184,8 @@ export function writeJson(path: string, meta: Meta, ceilings: { before: Ceilings
       timing: 'warm-up, then R replays of the captured dispatches in one submit, timed from submit to mg.sync(); median of reps submits; per pass = submit time / R',
       flops: '2 x multiply-adds for conv, depthwise and GEMM passes; nominal per-element counts for memory-bound ops (flopNote)',
       bytes: 'minimal reads + writes: each tensor read once and written once, 4 bytes per f32',
-      roofline: 'roofMs = max(flops / ceilings.used.fmaGFlops, bytes / ceilings.used.shaderCopyGBps); roofPct = roofMs / ms * 100; ceilings.used is the better of the probes before and after the kernels',
+      loads: 'minimal vec4 loads = readBytes / 16 (each input value loaded once, four to a load); where readBytesKnown is false (defineOp cases, which declare only total bytes) readBytes = bytes and loads is an upper bound',
+      roofline: 'roofMs = max(fmaMs, memMs, loadMs) with fmaMs = flops / ceilings.used.fmaGFlops, memMs = bytes / ceilings.used.shaderCopyGBps, loadMs = loads / ceilings.used.loadGLoads (ms); bound names the largest term; roofPct = roofMs / ms * 100; ceilings.used is the better of the probes before and after the kernels',
     },
     ceilings,
     rows,
