@@ -1,6 +1,10 @@
 /** Dense 2-D convolution (NHWC input, HWIO weights): forward, input gradient, weight gradient partial sums. */
-import source from '../shaders/conv2d.wgsl';
-import { defineKernel, grid1d, type Uniforms } from '../src/kernel/define-kernel.js';
+import convSource from '../shaders/conv2d.wgsl';
+import { defineKernel, grid1d, type KernelSpec, type Uniforms } from '../src/kernel/define-kernel.js';
+import { EPILOGUE_INPUTS, epilogueWgsl } from './epilogue.js';
+
+// The forward stores through `epi` (kernels/epilogue.ts): the identity here, the fused one in conv2dForwardEpi.
+const source = convSource + epilogueWgsl('vec4f', 8, false);
 
 /** Multiply-adds x 2 of one convolution (each gradient costs as much as the forward). */
 const convFlops = (u: Uniforms, c: Readonly<Record<string, number>>) => 2 * u.n! * u.ho! * u.wo! * u.cout! * c.KH! * c.KW! * u.cin!;
@@ -8,7 +12,7 @@ const convBytes = (u: Uniforms, c: Readonly<Record<string, number>>, splits = 1)
   4 * (u.n! * u.h! * u.w! * u.cin! + splits * c.KH! * c.KW! * u.cin! * u.cout! + u.n! * u.ho! * u.wo! * u.cout!);
 
 /** Override constants: KH, KW, S, OWB, COV, W4. One thread per (n, oy, block of OWB columns, 4*COV output channels); `wt4` is `wt` read as vec4s (bind the same tensor). */
-export const conv2dForward = defineKernel({
+const forwardSpec: KernelSpec = {
   name: 'conv2d_forward',
   source,
   entry: 'forward',
@@ -17,6 +21,15 @@ export const conv2dForward = defineKernel({
   uniforms: ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'pad', 'wob', 'cob'],
   workgroups: (u) => grid1d(u.n! * u.ho! * u.wob! * u.cob!, 64),
   cost: (u, c) => ({ flops: convFlops(u, c), bytes: convBytes(u, c) }),
+};
+export const conv2dForward = defineKernel(forwardSpec);
+
+/** conv2dForward with the inference epilogue (kernels/epilogue.ts: BatchNorm, activation); Cout % 4 == 0. */
+export const conv2dForwardEpi = defineKernel({
+  ...forwardSpec,
+  name: 'conv2d_forward_epi',
+  source: convSource + epilogueWgsl('vec4f', 8, true),
+  inputs: ['x', 'wt', 'wt4', ...EPILOGUE_INPUTS],
 });
 
 /** Override constants: KH, KW, S, IWB, PAD, LO, DT. One thread per (n, iy, block of IWB columns, 4 input channels). */

@@ -3,9 +3,13 @@
  * partial sums. Each comes at two widths (kernels/vec.ts): vec4 over channels when C % 4 == 0,
  * scalar otherwise; uniform `cv` is C in elements of that width.
  */
-import source from '../shaders/depthwise-conv2d.wgsl';
+import dwSource from '../shaders/depthwise-conv2d.wgsl';
 import { grid1d, type Uniforms } from '../src/kernel/define-kernel.js';
-import { defineVecKernel } from './vec.js';
+import { EPILOGUE_INPUTS, epilogueWgsl } from './epilogue.js';
+import { defineVecKernel, type VecKernelSpec } from './vec.js';
+
+// The forward stores through `epi` (kernels/epilogue.ts): the identity here, the fused one in depthwiseForwardEpi.
+const source = dwSource + epilogueWgsl('V', 8, false);
 
 /** Multiply-adds x 2 of one depthwise convolution (each gradient costs as much as the forward). */
 const dwFlops = (u: Uniforms, c: Readonly<Record<string, number>>, w: number) => 2 * u.n! * u.ho! * u.wo! * u.cv! * w * c.K! * c.K!;
@@ -13,7 +17,7 @@ const dwBytes = (u: Uniforms, c: Readonly<Record<string, number>>, w: number, sp
   4 * w * (u.n! * u.h! * u.w! * u.cv! + splits * c.K! * c.K! * u.cv! + u.n! * u.ho! * u.wo! * u.cv!);
 
 /** Override constants: K, S, OHB, OWB. One thread per (n, block of OHB rows x OWB columns, channel group). */
-export const depthwiseForward = defineVecKernel({
+const forwardSpec: VecKernelSpec = {
   name: 'depthwise_conv2d_forward',
   source,
   entry: 'forward',
@@ -22,6 +26,15 @@ export const depthwiseForward = defineVecKernel({
   uniforms: ['n', 'h', 'w', 'cv', 'ho', 'wo', 'pad', 'wob', 'hob'],
   workgroups: (u) => grid1d(u.n! * u.hob! * u.wob! * u.cv!, 64),
   cost: (u, c, w) => ({ flops: dwFlops(u, c, w), bytes: dwBytes(u, c, w) }),
+};
+export const depthwiseForward = defineVecKernel(forwardSpec);
+
+/** depthwiseForward with the inference epilogue (kernels/epilogue.ts: BatchNorm, activation). */
+export const depthwiseForwardEpi = defineVecKernel({
+  ...forwardSpec,
+  name: 'depthwise_conv2d_forward_epi',
+  source: dwSource + epilogueWgsl('V', 8, true),
+  inputs: ['x', 'wt', ...EPILOGUE_INPUTS],
 });
 
 /** Override constants: K, S, IHB, IWB, PAD, LO, DT. One thread per (n, block of IHB rows x IWB columns, channel group). */

@@ -20,6 +20,7 @@
  * replaced by zero with select (a multiply by zero would keep a NaN from a stale pooled buffer).
  */
 import { defineKernel, grid1d, type Kernel } from '../src/kernel/define-kernel.js';
+import { EPILOGUE_INPUTS, epilogueWgsl } from './epilogue.js';
 
 export interface SubgroupGemmConfig {
   /** Subgroup size (lanes sharing a k-block): 4, 8, 16, 32 or 64. */
@@ -31,12 +32,14 @@ export interface SubgroupGemmConfig {
   /** b stored [n, k] (op(b) = b^T). op(a) is never transposed here: weight gradients measured slower. */
   transB: boolean;
   hasBias: boolean;
+  /** Inference epilogue (kernels/epilogue.ts: BatchNorm, activation, residual) at the store; needs one split. */
+  epilogue?: boolean;
 }
 
 const WG = 64;
 
 function source(cfg: SubgroupGemmConfig): string {
-  const { sg: SG, tm: TM, j: J, transB, hasBias } = cfg;
+  const { sg: SG, tm: TM, j: J, transB, hasBias, epilogue = false } = cfg;
   const L: string[] = [];
   const add = (s: string) => L.push(s);
   add('enable subgroups;');
@@ -96,6 +99,7 @@ function source(cfg: SubgroupGemmConfig): string {
   add('  }');
   add('  if (!live) { return; }');
   add('  let base = s * p.m * p.n;');
+  if (epilogue) for (let j = 0; j < J; j++) add(`  let ec${j} = epi_coef(n${j});`);
   for (let i = 0; i < TM; i++) {
     add(`  if (m0 + ${i}u < p.m) {`);
     for (let j = 0; j < J; j++) {
@@ -104,6 +108,7 @@ function source(cfg: SubgroupGemmConfig): string {
       add(`      var v = c${i}_${j};`);
       if (hasBias) add('      if (s == 0u) { v += vec4f(bias[col], bias[col + 1u], bias[col + 2u], bias[col + 3u]); }');
       add(`      let o = base + (m0 + ${i}u) * p.n + col;`);
+      if (epilogue) add(`      v = epi(v, ec${j}, o / 4u);`);
       add('      c[o] = v.x;');
       add('      c[o + 1u] = v.y;');
       add('      c[o + 2u] = v.z;');
@@ -113,6 +118,7 @@ function source(cfg: SubgroupGemmConfig): string {
     add('  }');
   }
   add('}');
+  if (epilogue) L.push(epilogueWgsl('vec4f', 5, true));
   return L.join('\n');
 }
 
@@ -125,10 +131,10 @@ export function subgroupGemmKernel(cfg: SubgroupGemmConfig): Kernel {
   if (!k) {
     const { sg } = cfg;
     k = defineKernel({
-      name: `gemm_sg${sg}_${cfg.tm}x${cfg.j}${cfg.transB ? '_tb' : ''}${cfg.hasBias ? '_bias' : ''}`,
+      name: `gemm_sg${sg}_${cfg.tm}x${cfg.j}${cfg.transB ? '_tb' : ''}${cfg.hasBias ? '_bias' : ''}${cfg.epilogue ? '_epi' : ''}`,
       source: source(cfg),
       entry: 'gemm_sg',
-      inputs: cfg.hasBias ? ['a', 'b', 'bias'] : ['a', 'b'],
+      inputs: [...(cfg.hasBias ? ['a', 'b', 'bias'] : ['a', 'b']), ...(cfg.epilogue ? EPILOGUE_INPUTS : [])],
       outputs: ['c'],
       uniforms: ['m', 'n', 'k', 'chunk', 'tiles_m', 'tiles_n', 'splits'],
       // Workgroups: per split, enough for every subgroup tile (64 / SG tiles per workgroup).

@@ -1,6 +1,11 @@
 /** Register-tiled GEMM (8x8 outputs per invocation), with transpose, bias and split-K variants. */
-import source from '../shaders/matmul.wgsl';
-import { defineKernel, grid1d } from '../src/kernel/define-kernel.js';
+import matmulSource from '../shaders/matmul.wgsl';
+import { defineKernel, grid1d, type Uniforms } from '../src/kernel/define-kernel.js';
+import { EPILOGUE_INPUTS, epilogueWgsl } from './epilogue.js';
+
+// gemm_nn4 stores through `epi` (kernels/epilogue.ts): the identity here, the fused one in gemmNn4EpiKernel.
+const source = matmulSource + epilogueWgsl('vec4f', 8, false);
+const gemmCost = (u: Uniforms) => ({ flops: 2 * u.m! * u.n! * u.k!, bytes: 4 * (u.m! * u.k! + u.k! * u.n! + u.splits! * u.m! * u.n!) });
 
 /** Rows and columns of c that one invocation computes (must match shaders/matmul.wgsl). */
 export const GEMM_TILE_M = 8;
@@ -18,7 +23,7 @@ export const gemmKernel = defineKernel({
   outputs: ['c'],
   uniforms: ['m', 'n', 'k', 'chunk', 'tiles_m', 'tiles_n', 'splits'],
   workgroups: (u) => grid1d(u.tiles_m! * u.tiles_n! * u.splits!, 64),
-  cost: (u) => ({ flops: 2 * u.m! * u.n! * u.k!, bytes: 4 * (u.m! * u.k! + u.k! * u.n! + u.splits! * u.m! * u.n!) }),
+  cost: gemmCost,
 });
 
 /** c[splits, m, n] = a^T · b for a [k, m], b [k, n] with m % 4 == 0 and n % 4 == 0 (weight gradients): vec4 loads. */
@@ -30,7 +35,7 @@ export const gemmTn4Kernel = defineKernel({
   outputs: ['tc'],
   uniforms: ['m', 'n', 'k', 'chunk', 'tiles_m', 'tiles_n', 'splits'],
   workgroups: (u) => grid1d(u.tiles_m! * u.tiles_n! * u.splits!, 64),
-  cost: (u) => ({ flops: 2 * u.m! * u.n! * u.k!, bytes: 4 * (u.m! * u.k! + u.k! * u.n! + u.splits! * u.m! * u.n!) }),
+  cost: gemmCost,
 });
 
 /** c[splits, m, n] = a · b for a [m, k], b [k, n] with n % 4 == 0 (no bias): b read as vec4. */
@@ -42,5 +47,20 @@ export const gemmNn4Kernel = defineKernel({
   outputs: ['nc'],
   uniforms: ['m', 'n', 'k', 'chunk', 'tiles_m', 'tiles_n', 'splits'],
   workgroups: (u) => grid1d(u.tiles_m! * u.tiles_n! * u.splits!, 64),
-  cost: (u) => ({ flops: 2 * u.m! * u.n! * u.k!, bytes: 4 * (u.m! * u.k! + u.k! * u.n! + u.splits! * u.m! * u.n!) }),
+  cost: gemmCost,
+});
+
+/**
+ * gemm_nn4 with the inference epilogue (kernels/epilogue.ts): BatchNorm with running statistics,
+ * activation, residual, applied as c is stored. One split only (the epilogue needs whole sums).
+ */
+export const gemmNn4EpiKernel = defineKernel({
+  name: 'gemm_nn4_epi',
+  source: matmulSource + epilogueWgsl('vec4f', 8, true),
+  entry: 'gemm_nn4',
+  inputs: ['na', 'nb', ...EPILOGUE_INPUTS],
+  outputs: ['nc'],
+  uniforms: ['m', 'n', 'k', 'chunk', 'tiles_m', 'tiles_n', 'splits'],
+  workgroups: (u) => grid1d(u.tiles_m! * u.tiles_n! * u.splits!, 64),
+  cost: gemmCost,
 });

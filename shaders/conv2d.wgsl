@@ -80,7 +80,9 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
     let ob = ((n * fp.ho + oy) * fp.wo + ox) * fp.cout;
     for (var g = 0u; g < COV; g++) {
       let cg = co0 + 4u * g;
-      let a = acc[j * COV + g];
+      // epi: the inference epilogue (kernels/epilogue.ts; the host uses it only when cout % 4 == 0),
+      // the identity in training's kernels.
+      let a = epi(acc[j * COV + g], epi_coef(cg / 4u), (ob + cg) / 4u);
       if (cg < fp.cout) { y[ob + cg] = a.x; }
       if (cg + 1u < fp.cout) { y[ob + cg + 1u] = a.y; }
       if (cg + 2u < fp.cout) { y[ob + cg + 2u] = a.z; }

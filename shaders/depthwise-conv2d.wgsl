@@ -74,11 +74,14 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
       }
     }
   }
+  // epi: the inference epilogue (kernels/epilogue.ts), the identity in training's kernels.
+  let ec = epi_coef(g);
   for (var j = 0u; j < OHB; j++) {
     let oy = oy0 + j;
     for (var i = 0u; i < OWB; i++) {
       let ox = ox0 + i;
-      if (oy < fp.ho && ox < fp.wo) { y[((n * fp.ho + oy) * fp.wo + ox) * fp.cv + g] = acc[j * OWB + i]; }
+      let o = ((n * fp.ho + oy) * fp.wo + ox) * fp.cv + g;
+      if (oy < fp.ho && ox < fp.wo) { y[o] = epi(acc[j * OWB + i], ec, o); }
     }
   }
 }

@@ -272,20 +272,23 @@ struct NnParams { m: u32, n: u32, k: u32, chunk: u32, tiles_m: u32, tiles_n: u32
 @group(0) @binding(3) var<uniform> np: NnParams;
 
 // Stores row `row` of the tile (columns col..col+7, whole vec4 groups, n % 4 == 0).
-fn nn_store_row(row: u32, col: u32, base: u32, lo: vec4f, hi: vec4f) {
+fn nn_store_row(row: u32, col: u32, base: u32, lo: vec4f, hi: vec4f, elo: EpiCoef, ehi: EpiCoef) {
   if (row >= np.m) { return; }
   let o = base + row * np.n + col;
+  // epi: the inference epilogue (kernels/epilogue.ts), the identity in training's kernels.
   if (col < np.n) {
-    nc[o] = lo.x;
-    nc[o + 1u] = lo.y;
-    nc[o + 2u] = lo.z;
-    nc[o + 3u] = lo.w;
+    let e = epi(lo, elo, o / 4u);
+    nc[o] = e.x;
+    nc[o + 1u] = e.y;
+    nc[o + 2u] = e.z;
+    nc[o + 3u] = e.w;
   }
   if (col + 4u < np.n) {
-    nc[o + 4u] = hi.x;
-    nc[o + 5u] = hi.y;
-    nc[o + 6u] = hi.z;
-    nc[o + 7u] = hi.w;
+    let e = epi(hi, ehi, o / 4u + 1u);
+    nc[o + 4u] = e.x;
+    nc[o + 5u] = e.y;
+    nc[o + 6u] = e.z;
+    nc[o + 7u] = e.w;
   }
 }
 
@@ -361,12 +364,15 @@ fn gemm_nn4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
     kb += nv;
   }
   let base = s * np.m * np.n;
-  nn_store_row(m0, n0, base, c0l, c0h);
-  nn_store_row(m0 + 1u, n0, base, c1l, c1h);
-  nn_store_row(m0 + 2u, n0, base, c2l, c2h);
-  nn_store_row(m0 + 3u, n0, base, c3l, c3h);
-  nn_store_row(m0 + 4u, n0, base, c4l, c4h);
-  nn_store_row(m0 + 5u, n0, base, c5l, c5h);
-  nn_store_row(m0 + 6u, n0, base, c6l, c6h);
-  nn_store_row(m0 + 7u, n0, base, c7l, c7h);
+  // The epilogue's coefficients of the two column groups, once per thread (identity in training).
+  let elo = epi_coef(min(n0 / 4u, nv - 1u));
+  let ehi = epi_coef(min(n0 / 4u + 1u, nv - 1u));
+  nn_store_row(m0, n0, base, c0l, c0h, elo, ehi);
+  nn_store_row(m0 + 1u, n0, base, c1l, c1h, elo, ehi);
+  nn_store_row(m0 + 2u, n0, base, c2l, c2h, elo, ehi);
+  nn_store_row(m0 + 3u, n0, base, c3l, c3h, elo, ehi);
+  nn_store_row(m0 + 4u, n0, base, c4l, c4h, elo, ehi);
+  nn_store_row(m0 + 5u, n0, base, c5l, c5h, elo, ehi);
+  nn_store_row(m0 + 6u, n0, base, c6l, c6h, elo, ehi);
+  nn_store_row(m0 + 7u, n0, base, c7l, c7h, elo, ehi);
 }

@@ -9,6 +9,8 @@ import { Conv2d } from '../nn/conv.js';
 import { Activation, Dropout, Linear, SqueezeExcitation } from '../nn/layers.js';
 import { Module, Sequential } from '../nn/module.js';
 import { add } from '../ops/elementwise.js';
+import { convBnAct, convBnActSupports } from '../ops/conv-bn-act.js';
+import { isGradEnabled } from '../autograd/graph.js';
 import { resolveConfig, type BlockActivation, type CustomActivation, type MobileNetV3Options, type ResolvedBlockConfig } from './mobilenet-v3-config.js';
 
 /** A custom activation as a module (no parameters), so it sits where torchvision's activation does. */
@@ -33,10 +35,40 @@ export class ConvBNAct extends Module {
     this.activation = act === 'identity' ? null : this.addModule('2', typeof act === 'string' ? new Activation(act) : new CustomActivationModule(act));
   }
   forward(x: Tensor): Tensor {
+    const fused = this.fusedForward(x);
+    if (fused) return fused;
     // A built-in activation runs fused with BatchNorm (one kernel, forward and backward).
     if (typeof this.act === 'string') return this.bn.call(this.conv.call(x), this.act);
     return this.activation!.call(this.bn.call(this.conv.call(x)));
   }
+
+  /**
+   * Conv, BatchNorm, activation and `residual` (added last) as one kernel (src/ops/conv-bn-act.ts),
+   * or null where that would change what the layer does: in training mode, when a gradient is
+   * needed, with hooks on the layer or its parts, a custom activation, a conv bias, or output
+   * channels not in fours. The caller then runs the separate ops.
+   */
+  fusedForward(x: Tensor, residual?: Tensor): Tensor | null {
+    if (!inferenceFusion || this.training || this.bn.training || typeof this.act !== 'string') return null;
+    if (this.conv.hasBias || !convBnActSupports(this.conv.outChannels)) return null;
+    if (this.hasForwardHooks || this.conv.hasForwardHooks || this.bn.hasForwardHooks || this.activation?.hasForwardHooks) return null;
+    if (isGradEnabled() && (x.requiresGrad || residual?.requiresGrad || this.parameters().some((p) => p.requiresGrad))) return null;
+    const { stride, padding } = this.conv;
+    return convBnAct(this.conv.kind, x, this.conv.weight, this.bn.epilogue(this.act, residual), { stride, padding });
+  }
+}
+
+let inferenceFusion = true;
+
+/**
+ * Turns the fused inference path of {@link ConvBNAct} on (default) or off; returns the previous
+ * setting. Off runs the separate conv and BatchNorm kernels in evaluation too (tests and the
+ * benchmark compare the two).
+ */
+export function setInferenceFusion(on: boolean): boolean {
+  const prev = inferenceFusion;
+  inferenceFusion = on;
+  return prev;
 }
 
 /** The bneck block: expand (1x1), depthwise, optional SE, project (1x1, linear); residual when shapes allow. */
@@ -54,6 +86,18 @@ export class InvertedResidual extends Module {
     this.residual = cfg.stride === 1 && cfg.in === cfg.out;
   }
   forward(x: Tensor): Tensor {
+    if (this.residual && !this.block.hasForwardHooks) {
+      // Evaluation: the residual add goes into the projection's fused kernel when it can.
+      const layers = this.block.layers;
+      const last = layers[layers.length - 1];
+      if (last instanceof ConvBNAct) {
+        let h = x;
+        for (const m of layers.slice(0, -1)) h = m.call(h);
+        const y = last.fusedForward(h, x);
+        if (y) return y;
+        return add(last.call(h), x);
+      }
+    }
     const y = this.block.call(x);
     return this.residual ? add(y, x) : y;
   }

@@ -1,6 +1,7 @@
 /** BatchNorm over the channel (last) axis with running statistics, PyTorch's conventions. */
 import type { ActivationName } from '../../kernels/activation.js';
 import { batchNorm } from '../ops/index.js';
+import type { BnEpilogue } from '../ops/epilogue.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { constant } from './init.js';
 import { Module } from './module.js';
@@ -34,6 +35,19 @@ export class BatchNorm2d extends Module {
 
   forward(x: Tensor): Tensor {
     return this.forwardWith(x, 'identity');
+  }
+
+  /** This layer in evaluation as a fused convolution epilogue (src/ops/conv-bn-act.ts). */
+  epilogue(activation: ActivationName, residual?: Tensor): BnEpilogue {
+    return {
+      gamma: this.tensorOf('weight'),
+      beta: this.tensorOf('bias'),
+      runningMean: this.tensorOf('running_mean'),
+      runningVar: this.tensorOf('running_var'),
+      eps: this.eps,
+      activation,
+      ...(residual ? { residual } : {}),
+    };
   }
 
   private forwardWith(x: Tensor, activation: ActivationName): Tensor {

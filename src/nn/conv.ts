@@ -53,6 +53,16 @@ export class Conv2d extends Module {
     if (options.bias) this.addParameter('bias', constant([outChannels], 0), 'same');
   }
 
+  /** The weight tensor (layout by kind, see the class comment). */
+  get weight(): Tensor {
+    return this.tensorOf('weight');
+  }
+
+  /** Whether the layer has a bias parameter. */
+  get hasBias(): boolean {
+    return this.namedParameters().some(([n]) => n === 'bias');
+  }
+
   forward(x: Tensor): Tensor {
     const w = this.tensorOf('weight');
     let y: Tensor;

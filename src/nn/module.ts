@@ -40,6 +40,11 @@ export abstract class Module {
     return this.hooks;
   }
 
+  /** Whether forward hooks are registered on this module (fused paths skip modules that have them). */
+  get hasForwardHooks(): boolean {
+    return this.hooks.length > 0;
+  }
+
   /** Adds a forward hook; returns a function that removes it. */
   addForwardHook(hook: ForwardHook): () => void {
     this.hooks.push(hook);

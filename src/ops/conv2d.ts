@@ -1,5 +1,6 @@
 /** Dense 2-D convolution: forward kernel and backward rule (input and weight gradients) side by side. */
-import { conv2dBackwardW, conv2dBackwardX, conv2dForward } from '../../kernels/conv2d.js';
+import { conv2dBackwardW, conv2dBackwardX, conv2dForward as conv2dForwardKernel, conv2dForwardEpi } from '../../kernels/conv2d.js';
+import { epilogueConstants, epilogueTensors, type BnEpilogue } from './epilogue.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import type { Kernel, Uniforms } from '../kernel/define-kernel.js';
@@ -73,6 +74,15 @@ export function weightGrad(kernel: Kernel, tensors: Record<string, Tensor>, wSha
  * @returns [N, Ho, Wo, Cout] with Ho = floor((H + 2*padding - KH) / stride) + 1 (Wo likewise)
  */
 export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
+  const { y, backward } = conv2dForward(x, w, options);
+  return attach(y, 'conv2d', [x, w], backward);
+}
+
+/**
+ * The forward launch of {@link conv2d} and its backward rule; with `epi` (Cout % 4 == 0) the
+ * fused inference kernel stores BatchNorm + activation of the result (src/ops/conv-bn-act.ts).
+ */
+export function conv2dForward(x: Tensor, w: Tensor, options: Conv2dOptions, epi?: BnEpilogue): { y: Tensor; backward: (g: Tensor) => (Tensor | null)[] } {
   const shapes = `x [${x.shape.join(', ')}], w [${w.shape.join(', ')}]`;
   if (x.shape.length !== 4) throw new MobilegradError(`conv2d: x must be NHWC [N, H, W, Cin], got ${shapes}`);
   if (w.shape.length !== 4) throw new MobilegradError(`conv2d: w must be [KH, KW, Cin, Cout], got ${shapes}`);
@@ -89,10 +99,15 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   const dims = { n, h, w: wd, cin, ho, wo, cout };
   // Output channels in fours: weights and dy also read as vec4s (fewer bounds-checked loads).
   const w4 = cout % 4 === 0 ? 1 : 0;
-  const y = runKernel1(conv2dForward, { x, wt: w, wt4: w }, { shape: [n, ho, wo, cout] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb), cob: Math.ceil(cout / (4 * cov)) }, {
-    constants: { KH: kh, KW: kw, S: stride, OWB: owb, COV: cov, W4: w4 },
-  });
-  return attach(y, 'conv2d', [x, w], (g) => {
+  if (epi && !w4) throw new MobilegradError(`conv2d: the fused epilogue needs output channels in fours, got ${cout} (${shapes})`);
+  const y = runKernel1(
+    epi ? conv2dForwardEpi : conv2dForwardKernel,
+    epi ? { x, wt: w, wt4: w, ...epilogueTensors(epi) } : { x, wt: w, wt4: w },
+    { shape: [n, ho, wo, cout] },
+    { ...dims, pad: padding, wob: Math.ceil(wo / owb), cob: Math.ceil(cout / (4 * cov)) },
+    { constants: { KH: kh, KW: kw, S: stride, OWB: owb, COV: cov, W4: w4, ...(epi ? epilogueConstants(epi) : {}) } },
+  );
+  return { y, backward: (g: Tensor) => {
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       const b = inputGradBlock(kw, stride, padding);
@@ -104,5 +119,5 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
       ? weightGrad(conv2dBackwardW, { gx: x, gdy: g, gdy4: g }, w.shape, n * ho, kh * cin * cob, { ...dims, pad: padding, cob, kh }, { KH: kh, KW: kw, S: stride, W4: w4 })
       : null;
     return [dx, dw];
-  });
+  } };
 }

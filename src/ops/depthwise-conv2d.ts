@@ -1,5 +1,6 @@
 /** Depthwise 2-D convolution: forward kernel and backward rule (input and weight gradients) side by side. */
-import { depthwiseBackwardW, depthwiseBackwardX, depthwiseForward } from '../../kernels/depthwise-conv2d.js';
+import { depthwiseBackwardW, depthwiseBackwardX, depthwiseForward, depthwiseForwardEpi } from '../../kernels/depthwise-conv2d.js';
+import { epilogueConstants, epilogueTensors, type BnEpilogue } from './epilogue.js';
 import { pickWidth } from '../../kernels/vec.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
@@ -46,6 +47,15 @@ function inputGradBlocks(k: number, stride: number, padding: number): { ib: numb
  * @returns [N, Ho, Wo, C] with Ho = floor((H + 2*padding - K) / stride) + 1 (Wo likewise)
  */
 export function depthwiseConv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
+  const { y, backward } = depthwiseConv2dForward(x, w, options);
+  return attach(y, 'depthwiseConv2d', [x, w], backward);
+}
+
+/**
+ * The forward launch of {@link depthwiseConv2d} and its backward rule; with `epi` the fused
+ * inference kernel stores BatchNorm + activation of the result (src/ops/conv-bn-act.ts).
+ */
+export function depthwiseConv2dForward(x: Tensor, w: Tensor, options: Conv2dOptions, epi?: BnEpilogue): { y: Tensor; backward: (g: Tensor) => (Tensor | null)[] } {
   const shapes = `x [${x.shape.join(', ')}], w [${w.shape.join(', ')}]`;
   if (x.shape.length !== 4) throw new MobilegradError(`depthwiseConv2d: x must be NHWC [N, H, W, C], got ${shapes}`);
   if (w.shape.length !== 3 || w.shape[0] !== w.shape[1]) throw new MobilegradError(`depthwiseConv2d: w must be [K, K, C], got ${shapes}`);
@@ -54,15 +64,15 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {
   const [k, , wc] = w.shape as [number, number, number];
   if (wc !== c) throw new MobilegradError(`depthwiseConv2d: weight channels ${wc} do not match the input's ${c} (${shapes})`);
   const { stride, padding, ho, wo } = convGeometry('depthwiseConv2d', h, wd, k, k, options, shapes);
-  const { kernel: fwd, w: width } = pickWidth(depthwiseForward, c);
+  const { kernel: fwd, w: width } = pickWidth(epi ? depthwiseForwardEpi : depthwiseForward, c);
   const cv = c / width;
   const pick = (kv: { v1: typeof fwd; v4: typeof fwd }) => (width === 4 ? kv.v4 : kv.v1);
   const dims = { n, h, w: wd, cv, ho, wo };
   const { ohb, owb } = forwardBlocks(k, stride);
-  const y = runKernel1(fwd, { x, wt: w }, { shape: [n, ho, wo, c] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb), hob: Math.ceil(ho / ohb) }, {
-    constants: { K: k, S: stride, OHB: ohb, OWB: owb },
+  const y = runKernel1(fwd, epi ? { x, wt: w, ...epilogueTensors(epi) } : { x, wt: w }, { shape: [n, ho, wo, c] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb), hob: Math.ceil(ho / ohb) }, {
+    constants: { K: k, S: stride, OHB: ohb, OWB: owb, ...(epi ? epilogueConstants(epi) : {}) },
   });
-  return attach(y, 'depthwiseConv2d', [x, w], (g) => {
+  return { y, backward: (g: Tensor) => {
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       const b = inputGradBlocks(k, stride, padding);
@@ -72,5 +82,5 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {
     }
     const dw = w.requiresGrad ? weightGrad(pick(depthwiseBackwardW), { gx: x, gdy: g }, w.shape, n * ho, k * cv, { ...dims, pad: padding, k }, { K: k, S: stride }) : null;
     return [dx, dw];
-  });
+  } };
 }

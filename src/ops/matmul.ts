@@ -4,7 +4,8 @@
  * again with transpose flags: for c = op(a) · op(b), dA and dB are GEMMs of dC with b and a.
  */
 import { subgroupGemmKernel, type SubgroupGemmConfig } from '../../kernels/gemm-subgroup.js';
-import { GEMM_TILE_M, GEMM_TILE_N, gemmKernel, gemmNn4Kernel, gemmTn4Kernel } from '../../kernels/matmul.js';
+import { GEMM_TILE_M, GEMM_TILE_N, gemmKernel, gemmNn4EpiKernel, gemmNn4Kernel, gemmTn4Kernel } from '../../kernels/matmul.js';
+import { epilogueConstants, epilogueTensors, type BnEpilogue } from './epilogue.js';
 import { getDevice } from '../device/device.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
@@ -75,7 +76,7 @@ function splitK(k: number, lanes: number, step: number): { chunk: number; splits
  * out (shape `outShape`, m*n elements) = op(a) · op(b) (+ bias), with a, b, bias given by their
  * buffers only (any shapes with the right element counts: views cost nothing). No autograd.
  */
-function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boolean, transB: boolean, outShape: readonly number[], bias?: Tensor): Tensor {
+function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boolean, transB: boolean, outShape: readonly number[], bias?: Tensor, epi?: BnEpilogue): Tensor {
   // Weight gradients (op(a) transposed, k = batch x pixels) measured slower on the subgroup kernel
   // (0.7-0.9x, split-K over very long k), so they stay on the plain one.
   const sg = gemmPath === 'auto' && !transA && k >= SG_MIN_K && n % 4 === 0 && k % 4 === 0 ? subgroupSize() : null;
@@ -85,11 +86,18 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
   let split: { chunk: number; splits: number };
   let constants: Record<string, number> | undefined;
   if (sg) {
-    const cfg: SubgroupGemmConfig = { sg, tm: SG_ROWS_PER_LANE, j: columnGroups(n), transB, hasBias: !!bias };
+    const cfg: SubgroupGemmConfig = { sg, tm: SG_ROWS_PER_LANE, j: columnGroups(n), transB, hasBias: !!bias, epilogue: !!epi };
     kernel = subgroupGemmKernel(cfg);
     tilesM = Math.ceil(m / (sg * cfg.tm));
     tilesN = Math.ceil(n / (4 * cfg.j));
-    split = splitK(k, tilesM * tilesN * sg, sg);
+    // The epilogue needs whole sums: one split.
+    split = epi ? { chunk: Math.ceil(k / sg) * sg, splits: 1 } : splitK(k, tilesM * tilesN * sg, sg);
+  } else if (epi) {
+    if (transA || transB || bias || n % 4 !== 0) throw new MobilegradError(`gemm: the fused epilogue needs a plain product with columns in fours (n = ${n})`);
+    kernel = gemmNn4EpiKernel;
+    tilesM = Math.ceil(m / GEMM_TILE_M);
+    tilesN = Math.ceil(n / GEMM_TILE_N);
+    split = { chunk: k, splits: 1 };
   } else {
     tilesM = Math.ceil(m / GEMM_TILE_M);
     tilesN = Math.ceil(n / GEMM_TILE_N);
@@ -104,8 +112,12 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
   const { chunk, splits } = split;
   const uniforms = { m, n, k, chunk, tiles_m: tilesM, tiles_n: tilesN, splits };
   // Without a bias the plain kernel's binding still needs a buffer; `a` stands in and is never read through it.
-  const inputs: Record<string, Tensor> =
-    kernel === gemmTn4Kernel ? { ta: a, tb: b } : kernel === gemmNn4Kernel ? { na: a, nb: b } : sg && !bias ? { a, b } : { a, b, bias: bias ?? a };
+  let inputs: Record<string, Tensor> =
+    kernel === gemmTn4Kernel ? { ta: a, tb: b } : kernel === gemmNn4Kernel || kernel === gemmNn4EpiKernel ? { na: a, nb: b } : sg && !bias ? { a, b } : { a, b, bias: bias ?? a };
+  if (epi) {
+    inputs = { ...inputs, ...epilogueTensors(epi) };
+    constants = { ...constants, ...epilogueConstants(epi) };
+  }
   const opts = constants ? { constants } : {};
   if (splits === 1) return runKernel1(kernel, inputs, { shape: outShape }, uniforms, opts);
   const part = runKernel1(kernel, inputs, { shape: [splits, m * n] }, uniforms, opts);
@@ -155,6 +167,17 @@ export function pointwiseConv2d(x: Tensor, w: Tensor): Tensor {
   const p = nb * h * wd;
   const y = gemm(x, w, p, cin, cout, false, false, [nb, h, wd, cout]);
   return attach(y, 'pointwiseConv2d', [x, w], (g) => gemmGrads(g, x, w, p, cin, cout, false, false, x.requiresGrad, w.requiresGrad));
+}
+
+/**
+ * The forward of {@link pointwiseConv2d} with the fused inference epilogue: BatchNorm with running
+ * statistics, activation and residual applied as the GEMM stores (src/ops/conv-bn-act.ts). No
+ * autograd; Cout % 4 == 0.
+ */
+export function pointwiseConv2dEpilogue(x: Tensor, w: Tensor, epi: BnEpilogue): Tensor {
+  const [nb, h, wd, cin] = x.shape as [number, number, number, number];
+  const cout = w.shape[1]!;
+  return gemm(x, w, nb * h * wd, cin, cout, false, false, [nb, h, wd, cout], undefined, epi);
 }
 
 /**

@@ -11,5 +11,6 @@ import convCases from './conv.cases.js';
 import int8Cases from './int8.cases.js';
 import fakeQuantCases from './int8-fakequant.cases.js';
 import int8ModelCases from './int8-model.cases.js';
+import convBnActCases from './conv-bn-act.cases.js';
 
-export const allCases: Case[] = [...elementwise, ...seScaleCases, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...weightedLossCases, ...dropoutCases, ...optimCases, ...convCases, ...int8Cases, ...fakeQuantCases, ...int8ModelCases];
+export const allCases: Case[] = [...elementwise, ...seScaleCases, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...weightedLossCases, ...dropoutCases, ...optimCases, ...convCases, ...convBnActCases, ...int8Cases, ...fakeQuantCases, ...int8ModelCases];

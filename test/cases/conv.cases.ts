@@ -3,7 +3,7 @@ import { cases } from '../support/cases.js';
 import { expectClose, expectTrue, prod, randomData } from '../support/check.js';
 
 /** A convolution problem: x [n,h,w,cin]; dense w [kh,kw,cin,cout], depthwise w [k,k,c] (cout = cin). */
-interface Conv {
+export interface Conv {
   n: number;
   h: number;
   w: number;
@@ -16,8 +16,8 @@ interface Conv {
   depthwise: boolean;
 }
 
-const outSize = (c: Conv) => [Math.floor((c.h + 2 * c.pad - c.kh) / c.stride) + 1, Math.floor((c.w + 2 * c.pad - c.kw) / c.stride) + 1] as const;
-const wShape = (c: Conv) => (c.depthwise ? [c.kh, c.kw, c.cin] : [c.kh, c.kw, c.cin, c.cout]);
+export const outSize = (c: Conv) => [Math.floor((c.h + 2 * c.pad - c.kh) / c.stride) + 1, Math.floor((c.w + 2 * c.pad - c.kw) / c.stride) + 1] as const;
+export const wShape = (c: Conv) => (c.depthwise ? [c.kh, c.kw, c.cin] : [c.kh, c.kw, c.cin, c.cout]);
 
 /**
  * float64 reference: calls `tap(xi, wi, yi)` for every (input, weight, output) index triple that
@@ -48,7 +48,7 @@ function forEachTap(c: Conv, tap: (xi: number, wi: number, yi: number) => void):
         }
 }
 
-function reference(c: Conv, x: Float64Array, w: Float64Array, dy: Float64Array) {
+export function reference(c: Conv, x: Float64Array, w: Float64Array, dy: Float64Array) {
   const [ho, wo] = outSize(c);
   const y = new Float64Array(c.n * ho * wo * c.cout);
   const dx = new Float64Array(x.length);
@@ -88,8 +88,8 @@ async function checkAgainstReference(c: Conv, seed: number): Promise<void> {
   [tx.grad!, tw.grad!, tx, tw, y, tdy].forEach((t) => t.release());
 }
 
-const dense = (n: number, h: number, w: number, cin: number, cout: number, kh: number, kw: number, stride: number, pad: number): Conv => ({ n, h, w, cin, cout, kh, kw, stride, pad, depthwise: false });
-const depthwise = (n: number, h: number, w: number, c: number, k: number, stride: number, pad: number): Conv => ({ n, h, w, cin: c, cout: c, kh: k, kw: k, stride, pad, depthwise: true });
+export const dense = (n: number, h: number, w: number, cin: number, cout: number, kh: number, kw: number, stride: number, pad: number): Conv => ({ n, h, w, cin, cout, kh, kw, stride, pad, depthwise: false });
+export const depthwise = (n: number, h: number, w: number, c: number, k: number, stride: number, pad: number): Conv => ({ n, h, w, cin: c, cout: c, kh: k, kw: k, stride, pad, depthwise: true });
 
 const denseShapes: Conv[] = [
   dense(1, 7, 9, 3, 16, 3, 3, 2, 1), // the MobileNetV3 stem on an odd image, batch 1
