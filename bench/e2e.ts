@@ -178,15 +178,18 @@ export async function runE2E(o: E2EOptions): Promise<void> {
     mgr.train64 = train64;
   }
 
-  let infer: { b1eager?: Measurement; b1?: Measurement; b32eager?: Measurement; b32?: Measurement } = {};
+  let infer: { b1eager?: Measurement; b1?: Measurement; b32eager?: Measurement; b32?: Measurement; b1Separate?: Measurement; b32Separate?: Measurement } = {};
   if (want('infer')) {
+    // Fused Conv-BN-activation kernels (the default) next to the separate kernels, same run.
     infer = {
       b1eager: await measure({ task: 'infer', imageSize: 224, batchSize: 1, steps: 20, warmup: 3, replay: false }),
       b1: await measure({ task: 'infer', imageSize: 224, batchSize: 1, steps: 20, warmup: 3, replay: true }),
+      b1Separate: await measure({ task: 'infer', imageSize: 224, batchSize: 1, steps: 20, warmup: 3, replay: true, fuse: false }),
       b32eager: await measure({ task: 'infer', imageSize: 224, batchSize: 32, steps: o.steps, warmup: 2, replay: false }),
       b32: await measure({ task: 'infer', imageSize: 224, batchSize: 32, steps: o.steps, warmup: 2, replay: true }),
+      b32Separate: await measure({ task: 'infer', imageSize: 224, batchSize: 32, steps: o.steps, warmup: 2, replay: true, fuse: false }),
     };
-    log(`infer 224: batch 1 ${f(infer.b1!.ms_per_step, 2)} ms, batch 32 ${f(infer.b32!.images_per_second)} img/s`);
+    log(`infer 224: batch 1 ${f(infer.b1!.ms_per_step, 2)} ms (separate kernels ${f(infer.b1Separate!.ms_per_step, 2)}), batch 32 ${f(infer.b32!.images_per_second)} img/s (separate kernels ${f(infer.b32Separate!.images_per_second)})`);
     mgr.infer = infer;
   }
 
@@ -257,6 +260,12 @@ export async function runE2E(o: E2EOptions): Promise<void> {
   cost('infer 224 b1 eager', infer.b1eager);
   cost('infer 224 b1 replayed', infer.b1);
   cost('infer 224 b32 replayed', infer.b32);
+  cost('  b1, separate conv/BN kernels', infer.b1Separate);
+  cost('  b32, separate conv/BN kernels', infer.b32Separate);
+  if (infer.b1 && infer.b1Separate && infer.b32 && infer.b32Separate) {
+    console.log(`fused Conv-BN-activation inference: batch 1 ${f(infer.b1.ms_per_step, 2)} ms vs ${f(infer.b1Separate.ms_per_step, 2)} ms separate (${f(infer.b1Separate.ms_per_step / infer.b1.ms_per_step, 2)}x), ` +
+      `batch 32 ${f(infer.b32.images_per_second)} vs ${f(infer.b32Separate.images_per_second)} img/s (${f(infer.b32.images_per_second / infer.b32Separate.images_per_second, 2)}x)`);
+  }
   if (train64.replayed) {
     const t = train64;
     console.log(`trainer 64/32: eager ${f(t.eager!.images_per_second)} img/s, replayed without data overlap ${f(t.replayedNoOverlap!.images_per_second)}, replayed with overlap ${f(t.replayed!.images_per_second)}; ` +

@@ -97,9 +97,15 @@ function source(cfg: SubgroupGemmConfig): string {
     }
   }
   add('  }');
+  if (epilogue) {
+    // The epilogue's coefficients: lane l computes column group (l % J)'s once and the subgroup
+    // shares them (per store they cost four vec4 loads each, a third more loads than the k-loop
+    // at K = 96). Before the early return: subgroupBroadcast needs every lane.
+    add(`  let ecl = epi_coef(min(n4 + lane % ${J}u, nv - 1u));`);
+    for (let j = 0; j < J; j++) add(`  let ec${j} = EpiCoef(subgroupBroadcast(ecl.scale, ${j}u), subgroupBroadcast(ecl.shift, ${j}u));`);
+  }
   add('  if (!live) { return; }');
   add('  let base = s * p.m * p.n;');
-  if (epilogue) for (let j = 0; j < J; j++) add(`  let ec${j} = epi_coef(n${j});`);
   for (let i = 0; i < TM; i++) {
     add(`  if (m0 + ${i}u < p.m) {`);
     for (let j = 0; j < J; j++) {

@@ -7,7 +7,7 @@
  */
 import { noGrad } from '../autograd/graph.js';
 import { getDevice } from '../device/device.js';
-import { mobilenetV3Small, type MobileNetV3Small } from '../models/mobilenet-v3.js';
+import { mobilenetV3Small, setInferenceFusion, type MobileNetV3Small } from '../models/mobilenet-v3.js';
 import { softmaxCrossEntropy } from '../ops/loss.js';
 import { AdamW } from '../optim/adam.js';
 import { randn, tensor } from '../tensor/create.js';
@@ -32,6 +32,8 @@ export interface MeasureOptions {
   numClasses?: number;
   /** AdamW updating three parameters per dispatch (default true). */
   multiTensor?: boolean;
+  /** Inference: Conv, BatchNorm, activation (and residual) in one kernel (default true; src/ops/conv-bn-act.ts). */
+  fuse?: boolean;
 }
 
 /** One configuration's steady-state numbers. */
@@ -40,6 +42,8 @@ export interface Measurement {
   image_size: number;
   batch_size: number;
   replay: boolean;
+  /** Inference ran the fused Conv-BN-activation kernels. */
+  fused: boolean;
   steps: number;
   warmup: number;
   /** Median wall time of a step, from issuing it to its loss (or logits) on the CPU. */
@@ -85,6 +89,8 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   const n = o.batchSize;
   const size = o.imageSize;
   const device = getDevice();
+  const fuse = o.fuse ?? true;
+  const prevFusion = setInferenceFusion(fuse);
   await device.sync();
   device.pool.trim();
   device.pool.resetPeak();
@@ -145,7 +151,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
     const stats = device.pool.stats();
     const ms = median(wall);
     return {
-      task: o.task, image_size: size, batch_size: n, replay: recorder.recorded, steps, warmup,
+      task: o.task, image_size: size, batch_size: n, replay: recorder.recorded, fused: o.task === 'infer' && fuse, steps, warmup,
       ms_per_step: ms, images_per_second: (n / ms) * 1000, best_ms_per_step: Math.min(...wall), js_ms_per_step: median(js),
       js_encode_ms_per_step: median(encode), js_submit_ms_per_step: median(submit),
       dispatches_per_step: dispatches / steps, submits_per_step: submits / steps,
@@ -154,6 +160,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
       samples_ms: wall.map((v) => Number(v.toFixed(3))), js_samples_ms: js.map((v) => Number(v.toFixed(4))),
     };
   } finally {
+    setInferenceFusion(prevFusion);
     for (const d of disposers) d();
     await device.sync();
     device.pool.trim();
