@@ -60,3 +60,40 @@ export const depthwiseBackwardW = defineVecKernel({
   workgroups: (u) => grid1d(u.splits! * u.k! * u.cv!, 64),
   cost: (u, c, w) => ({ flops: dwFlops(u, c, w), bytes: dwBytes(u, c, w, u.splits!) }),
 });
+
+/**
+ * Sliding-window forward (windows up to 5x5): override constants K, S, OHB, OWB (and FLIP, which
+ * rotates the window: the stride-1 input gradient). One thread per (n, chunk of `rpt` blocks of
+ * OHB rows, OWB columns, channel group).
+ */
+const slideSpec: VecKernelSpec = {
+  name: 'depthwise_conv2d_forward_slide',
+  source,
+  entry: 'forward_slide',
+  inputs: ['sx', 'swt'],
+  outputs: ['sy'],
+  uniforms: ['n', 'h', 'w', 'cv', 'ho', 'wo', 'pad', 'wob', 'nch', 'rpt'],
+  workgroups: (u) => grid1d(u.n! * u.nch! * u.wob! * u.cv!, 64),
+  cost: (u, c, w) => ({ flops: dwFlops(u, c, w), bytes: dwBytes(u, c, w) }),
+};
+export const depthwiseForwardSlide = defineVecKernel(slideSpec);
+
+/** depthwiseForwardSlide with the inference epilogue. */
+export const depthwiseForwardSlideEpi = defineVecKernel({
+  ...slideSpec,
+  name: 'depthwise_conv2d_forward_slide_epi',
+  source: dwSource + epilogueWgsl('V', 8, true),
+  inputs: ['sx', 'swt', ...EPILOGUE_INPUTS],
+});
+
+/** Sliding-window input gradient (windows up to 5x5): override constants K, S, IHB, IWB, PAD, LO, DTR, DTC. */
+export const depthwiseBackwardXSlide = defineVecKernel({
+  name: 'depthwise_conv2d_backward_x_slide',
+  source,
+  entry: 'backward_x_slide',
+  inputs: ['tdy', 'twt'],
+  outputs: ['tdx'],
+  uniforms: ['n', 'h', 'w', 'cv', 'ho', 'wo', 'iwb', 'nch', 'rpt'],
+  workgroups: (u) => grid1d(u.n! * u.nch! * u.iwb! * u.cv!, 64),
+  cost: (u, c, w) => ({ flops: dwFlops(u, c, w), bytes: dwBytes(u, c, w) }),
+});

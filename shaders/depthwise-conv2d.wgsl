@@ -221,3 +221,171 @@ fn backward_w(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
     part[((s * K + ky) * K + kx) * wp.cv + g] = acc[kx];
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sliding-window forms (windows up to 5x5, K*K <= 25): one thread = a strip of OWB output
+// columns (IWB input columns for dx) of one channel group, walking down `rpt` blocks of OHB
+// (IHB) rows. The window's rows stay in a private array; each step shifts it up by the rows the
+// block advances and loads only the new rows, so at OHB = 1 an output row costs
+// S * ((OWB-1)*S+K) loads for OWB outputs, and the weights load once per strip. The host picks
+// small strips (1 x 4 at stride 1, 1 x 1 at stride 2; src/ops/depthwise-conv2d.ts): on lavapipe
+// wider ones, though they load less, measured slower (a 5x5 window past ~40 cached values 2x so).
+// The window's size: `win` holds R x SP (DTR x DTC for dx) <= 64 values.
+
+// FLIP reads the window rotated by 180 degrees: with stride 1 the input gradient is this forward
+// over dy (pad K-1-pad), so dx at stride 1 runs forward_slide.
+override FLIP: bool = false;
+
+struct SlideParams { n: u32, h: u32, w: u32, cv: u32, ho: u32, wo: u32, pad: i32, wob: u32, nch: u32, rpt: u32 }
+
+@group(0) @binding(0) var<storage, read> sx: array<V>;
+@group(0) @binding(1) var<storage, read> swt: array<V>;
+@group(0) @binding(2) var<storage, read_write> sy: array<V>;
+@group(0) @binding(3) var<uniform> sp: SlideParams;
+
+@compute @workgroup_size(64)
+fn forward_slide(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= sp.n * sp.nch * sp.wob * sp.cv) { return; }
+  let q0 = t / sp.cv;
+  let g = t - q0 * sp.cv;
+  let q1 = q0 / sp.wob;
+  let bx = q0 - q1 * sp.wob;
+  let n = q1 / sp.nch;
+  let ch = q1 - n * sp.nch;
+  let ox0 = bx * OWB;
+  let ix0 = i32(ox0 * S) - sp.pad;
+  let hl = i32(sp.h) - 1;
+  let wl = i32(sp.w) - 1;
+  let R = (OHB - 1u) * S + K;          // window rows
+  let SP = (OWB - 1u) * S + K;         // window columns
+  let NEW = min(OHB * S, R);           // rows entering per step
+  let KEEP = R - NEW;
+  var wr: array<V, 25>;
+  for (var i = 0u; i < K * K; i++) { wr[i] = swt[select(i, K * K - 1u - i, FLIP) * sp.cv + g]; }
+  var win: array<V, 64>;
+  let oyA = ch * sp.rpt * OHB;
+  // Prime the rows the first step shares with its predecessor's window.
+  for (var r = 0u; r < KEEP; r++) {
+    let iy = i32(oyA * S + r) - sp.pad;
+    let rowok = iy >= 0 && iy <= hl;
+    let rowb = (n * sp.h + u32(clamp(iy, 0, hl))) * sp.w;
+    for (var q = 0u; q < SP; q++) {
+      let ix = ix0 + i32(q);
+      win[r * SP + q] = select(V(0.0), sx[(rowb + u32(clamp(ix, 0, wl))) * sp.cv + g], rowok && ix >= 0 && ix <= wl);
+    }
+  }
+  let ec = epi_coef(g);
+  for (var step = 0u; step < sp.rpt; step++) {
+    let oy0 = oyA + step * OHB;
+    if (oy0 >= sp.ho) { break; }
+    let iyb = i32(oy0 * S) - sp.pad;
+    for (var r = KEEP; r < R; r++) {
+      let iy = iyb + i32(r);
+      let rowok = iy >= 0 && iy <= hl;
+      let rowb = (n * sp.h + u32(clamp(iy, 0, hl))) * sp.w;
+      for (var q = 0u; q < SP; q++) {
+        let ix = ix0 + i32(q);
+        win[r * SP + q] = select(V(0.0), sx[(rowb + u32(clamp(ix, 0, wl))) * sp.cv + g], rowok && ix >= 0 && ix <= wl);
+      }
+    }
+    for (var j = 0u; j < OHB; j++) {
+      let oy = oy0 + j;
+      for (var i = 0u; i < OWB; i++) {
+        var a = V(0.0);
+        for (var ky = 0u; ky < K; ky++) {
+          for (var kx = 0u; kx < K; kx++) {
+            a = fma(win[(j * S + ky) * SP + i * S + kx], wr[ky * K + kx], a);
+          }
+        }
+        let ox = ox0 + i;
+        let o = ((n * sp.ho + oy) * sp.wo + ox) * sp.cv + g;
+        if (oy < sp.ho && ox < sp.wo) { sy[o] = epi(a, ec, o); }
+      }
+    }
+    for (var r = 0u; r < KEEP; r++) {
+      for (var q = 0u; q < SP; q++) { win[r * SP + q] = win[(r + NEW) * SP + q]; }
+    }
+  }
+}
+
+// dx: blocks of IHB x IWB input positions (multiples of S) as in backward_x; a thread walks `rpt`
+// blocks down. Block rows start at multiples of IHB, so each step the dy rows advance by IHB / S:
+// DTR dy rows and DTC dy columns per block (the host computes both), IHB / S of them new.
+override DTR: u32;
+override DTC: u32;
+
+struct DxSlideParams { n: u32, h: u32, w: u32, cv: u32, ho: u32, wo: u32, iwb: u32, nch: u32, rpt: u32 }
+
+@group(0) @binding(0) var<storage, read> tdy: array<V>;
+@group(0) @binding(1) var<storage, read> twt: array<V>;
+@group(0) @binding(2) var<storage, read_write> tdx: array<V>;
+@group(0) @binding(3) var<uniform> tp: DxSlideParams;
+
+@compute @workgroup_size(64)
+fn backward_x_slide(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= tp.n * tp.nch * tp.iwb * tp.cv) { return; }
+  let q0 = t / tp.cv;
+  let g = t - q0 * tp.cv;
+  let q1 = q0 / tp.iwb;
+  let bx = q0 - q1 * tp.iwb;
+  let n = q1 / tp.nch;
+  let ch = q1 - n * tp.nch;
+  let ix0 = bx * IWB;
+  let oxb = i32(ix0 / S) + LO;
+  let hl = i32(tp.ho) - 1;
+  let wl = i32(tp.wo) - 1;
+  let NEW = min(IHB / S, DTR);
+  let KEEP = DTR - NEW;
+  var wr: array<V, 25>;
+  for (var i = 0u; i < K * K; i++) { wr[i] = twt[i * tp.cv + g]; }
+  var win: array<V, 64>;
+  let byA = ch * tp.rpt;
+  let oyA = i32(byA * IHB / S) + LO;
+  for (var r = 0u; r < KEEP; r++) {
+    let oy = oyA + i32(r);
+    let rowok = oy >= 0 && oy <= hl;
+    let rowb = (n * tp.ho + u32(clamp(oy, 0, hl))) * tp.wo;
+    for (var q = 0u; q < DTC; q++) {
+      let ox = oxb + i32(q);
+      win[r * DTC + q] = select(V(0.0), tdy[(rowb + u32(clamp(ox, 0, wl))) * tp.cv + g], rowok && ox >= 0 && ox <= wl);
+    }
+  }
+  for (var step = 0u; step < tp.rpt; step++) {
+    let iy0 = (byA + step) * IHB;
+    if (iy0 >= tp.h) { break; }
+    let oyb = i32(iy0 / S) + LO;
+    for (var r = KEEP; r < DTR; r++) {
+      let oy = oyb + i32(r);
+      let rowok = oy >= 0 && oy <= hl;
+      let rowb = (n * tp.ho + u32(clamp(oy, 0, hl))) * tp.wo;
+      for (var q = 0u; q < DTC; q++) {
+        let ox = oxb + i32(q);
+        win[r * DTC + q] = select(V(0.0), tdy[(rowb + u32(clamp(ox, 0, wl))) * tp.cv + g], rowok && ox >= 0 && ox <= wl);
+      }
+    }
+    for (var a = 0u; a < IHB; a++) {
+      let iy = iy0 + a;
+      for (var b = 0u; b < IWB; b++) {
+        var acc = V(0.0);
+        for (var qy = 0u; qy < DTR; qy++) {
+          let ky = i32(a) + PAD - (LO + i32(qy)) * i32(S);
+          if (ky >= 0 && ky < i32(K)) {
+            for (var qx = 0u; qx < DTC; qx++) {
+              let kx = i32(b) + PAD - (LO + i32(qx)) * i32(S);
+              if (kx >= 0 && kx < i32(K)) {
+                acc = fma(win[qy * DTC + qx], wr[u32(ky) * K + u32(kx)], acc);
+              }
+            }
+          }
+        }
+        let ix = ix0 + b;
+        if (iy < tp.h && ix < tp.w) { tdx[((n * tp.h + iy) * tp.w + ix) * tp.cv + g] = acc; }
+      }
+    }
+    for (var r = 0u; r < KEEP; r++) {
+      for (var q = 0u; q < DTC; q++) { win[r * DTC + q] = win[(r + NEW) * DTC + q]; }
+    }
+  }
+}

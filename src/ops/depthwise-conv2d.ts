@@ -1,5 +1,13 @@
 /** Depthwise 2-D convolution: forward kernel and backward rule (input and weight gradients) side by side. */
-import { depthwiseBackwardW, depthwiseBackwardX, depthwiseForward, depthwiseForwardEpi } from '../../kernels/depthwise-conv2d.js';
+import {
+  depthwiseBackwardW,
+  depthwiseBackwardX,
+  depthwiseBackwardXSlide,
+  depthwiseForward,
+  depthwiseForwardEpi,
+  depthwiseForwardSlide,
+  depthwiseForwardSlideEpi,
+} from '../../kernels/depthwise-conv2d.js';
 import { epilogueConstants, epilogueTensors, type BnEpilogue } from './epilogue.js';
 import { pickWidth } from '../../kernels/vec.js';
 import { attach } from '../autograd/graph.js';
@@ -13,6 +21,35 @@ import { convGeometry, weightGrad, type Conv2dOptions } from './conv2d.js';
 const MAX_BLOCK = 32;
 const MAX_SPAN = 24;
 const MAX_DT = 16;
+// The sliding kernels' window cache (shaders/depthwise-conv2d.wgsl `win`) and the largest window
+// whose weights they keep in registers.
+const MAX_WIN = 64;
+const MAX_SLIDE_K = 5;
+// Row chunks per image column for the sliding kernels: a thread walks a whole column of blocks
+// unless that leaves fewer threads than this (small batches), then the column is split.
+const SLIDE_THREADS = 2048;
+
+/** Chunks of `rpt` row blocks out of `blocks`, so that about SLIDE_THREADS threads run. */
+function slideChunks(blocks: number, threadsPerChunk: number): { nch: number; rpt: number } {
+  const want = Math.min(blocks, Math.max(1, Math.ceil(SLIDE_THREADS / threadsPerChunk)));
+  const rpt = Math.ceil(blocks / want);
+  return { nch: Math.ceil(blocks / rpt), rpt };
+}
+
+/**
+ * Sliding-window forward block (null: the block kernel): OHB rows x OWB columns per step, a thread
+ * walking down the image. Measured on lavapipe against the blocks: at stride 1, 1 x 4 (1.4-1.8x;
+ * 2 x 4 was 1.15-1.25x slower than 1 x 4, 1 x 5 and 1 x 6 2x slower at 5x5: past about 40 window
+ * values the cache stops living in registers); at stride 2 one output column (1 x 1: 3x3 1.5-1.7x,
+ * 5x5 1.1-1.2x, where 1 x 4 was 0.9x and 1.1x) with 14 output rows or more: onto 7x7 (5x5,
+ * 14x14 c288) the blocks stayed faster, too few rows to repay priming the window.
+ */
+function forwardSlide(k: number, stride: number, ho: number): { ohb: number; owb: number } | null {
+  if (k > MAX_SLIDE_K || !(stride === 1 || (stride === 2 && ho >= 14))) return null;
+  const ohb = 1;
+  const owb = stride === 1 ? 4 : 1;
+  return ((ohb - 1) * stride + k) * ((owb - 1) * stride + k) <= MAX_WIN ? { ohb, owb } : null;
+}
 
 /**
  * Forward block: OHB output rows x OWB columns per thread. Larger blocks share more of the input
@@ -68,19 +105,61 @@ export function depthwiseConv2dForward(x: Tensor, w: Tensor, options: Conv2dOpti
   const cv = c / width;
   const pick = (kv: { v1: typeof fwd; v4: typeof fwd }) => (width === 4 ? kv.v4 : kv.v1);
   const dims = { n, h, w: wd, cv, ho, wo };
-  const { ohb, owb } = forwardBlocks(k, stride);
-  const y = runKernel1(fwd, epi ? { x, wt: w, ...epilogueTensors(epi) } : { x, wt: w }, { shape: [n, ho, wo, c] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb), hob: Math.ceil(ho / ohb) }, {
-    constants: { K: k, S: stride, OHB: ohb, OWB: owb, ...(epi ? epilogueConstants(epi) : {}) },
-  });
+  const slide = forwardSlide(k, stride, ho);
+  let y: Tensor;
+  if (slide) {
+    const { ohb, owb } = slide;
+    const wob = Math.ceil(wo / owb);
+    const kernel = pickWidth(epi ? depthwiseForwardSlideEpi : depthwiseForwardSlide, c).kernel;
+    y = runKernel1(kernel, epi ? { sx: x, swt: w, ...epilogueTensors(epi) } : { sx: x, swt: w }, { shape: [n, ho, wo, c] }, { ...dims, pad: padding, wob, ...slideChunks(Math.ceil(ho / ohb), n * wob * cv) }, {
+      constants: { K: k, S: stride, OHB: ohb, OWB: owb, ...(epi ? epilogueConstants(epi) : {}) },
+    });
+  } else {
+    const { ohb, owb } = forwardBlocks(k, stride);
+    y = runKernel1(fwd, epi ? { x, wt: w, ...epilogueTensors(epi) } : { x, wt: w }, { shape: [n, ho, wo, c] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb), hob: Math.ceil(ho / ohb) }, {
+      constants: { K: k, S: stride, OHB: ohb, OWB: owb, ...(epi ? epilogueConstants(epi) : {}) },
+    });
+  }
   return { y, backward: (g: Tensor) => {
     let dx: Tensor | null = null;
-    if (x.requiresGrad) {
-      const b = inputGradBlocks(k, stride, padding);
-      dx = runKernel1(pick(depthwiseBackwardX), { dy: g, dwt: w }, { shape: x.shape }, { ...dims, iwb: Math.ceil(wd / b.ib), ihb: Math.ceil(h / b.ib) }, {
-        constants: { K: k, S: stride, IHB: b.ib, IWB: b.ib, PAD: padding, LO: b.lo, DT: b.dt },
-      });
-    }
+    if (x.requiresGrad) dx = inputGrad(g, w, x.shape, dims, k, stride, padding);
     const dw = w.requiresGrad ? weightGrad(pick(depthwiseBackwardW), { gx: x, gdy: g }, w.shape, n * ho, k * cv, { ...dims, pad: padding, k }, { K: k, S: stride }) : null;
     return [dx, dw];
   } };
+}
+
+/**
+ * The input gradient. Sliding kernels where they measured faster on lavapipe: at stride 2 (and 3x3
+ * at stride 1) dy's rows slide down a strip of 2 (1) x 4 input positions (1.5-2.8x the blocks; 2 x 2
+ * measured the same); 5x5 at stride 1 runs the forward sliding kernel over dy with the window
+ * rotated (pad K-1-pad; 1.2-1.9x).
+ */
+function inputGrad(g: Tensor, w: Tensor, shape: readonly number[], dims: { n: number; h: number; w: number; cv: number; ho: number; wo: number }, k: number, stride: number, padding: number): Tensor {
+  const { n, h, w: wd, cv, ho, wo } = dims;
+  const c = shape[3]!;
+  if (k <= MAX_SLIDE_K && stride === 1 && k >= 4 && padding <= k - 1) {
+    const ohb = 1, owb = 4;
+    if ((ohb - 1 + k) * (owb - 1 + k) <= MAX_WIN) {
+      const wob = Math.ceil(wd / owb);
+      return runKernel1(pickWidth(depthwiseForwardSlide, c).kernel, { sx: g, swt: w }, { shape }, { n, h: ho, w: wo, cv, ho: h, wo: wd, pad: k - 1 - padding, wob, ...slideChunks(Math.ceil(h / ohb), n * wob * cv) }, {
+        constants: { K: k, S: 1, OHB: ohb, OWB: owb, FLIP: 1 },
+      });
+    }
+  }
+  if (k <= MAX_SLIDE_K && (stride === 2 || (stride === 1 && k <= 3))) {
+    const lo = Math.ceil((padding - k + 1) / stride);
+    const dtOf = (ib: number) => Math.floor((ib - 1 + padding) / stride) - lo + 1;
+    const ihb = stride, iwb = 4;
+    const dtr = dtOf(ihb), dtc = dtOf(iwb);
+    if (dtr * dtc <= MAX_WIN) {
+      const iwbN = Math.ceil(wd / iwb);
+      return runKernel1(pickWidth(depthwiseBackwardXSlide, c).kernel, { tdy: g, twt: w }, { shape }, { ...dims, iwb: iwbN, ...slideChunks(Math.ceil(h / ihb), n * iwbN * cv) }, {
+        constants: { K: k, S: stride, IHB: ihb, IWB: iwb, PAD: padding, LO: lo, DTR: dtr, DTC: dtc },
+      });
+    }
+  }
+  const b = inputGradBlocks(k, stride, padding);
+  return runKernel1(pickWidth(depthwiseBackwardX, c).kernel, { dy: g, dwt: w }, { shape }, { ...dims, iwb: Math.ceil(wd / b.ib), ihb: Math.ceil(h / b.ib) }, {
+    constants: { K: k, S: stride, IHB: b.ib, IWB: b.ib, PAD: padding, LO: b.lo, DT: b.dt },
+  });
 }

@@ -119,6 +119,15 @@ const depthwiseShapes: Conv[] = [
   depthwise(2, 9, 10, 8, 7, 2, 3), // 7x7 window: weights read from the buffer, not the 5x5 register cache (vec4)
   depthwise(1, 6, 7, 5, 7, 1, 3), // the same, scalar
   depthwise(3, 7, 7, 12, 3, 1, 1), // 7x7 map: one partial block per row and column (vec4)
+  // Sliding-window kernels (threads walk chunks of row blocks down the image; small batches split the column):
+  depthwise(3, 11, 9, 200, 5, 1, 2), // 5x5 stride 1: chunks of 2 blocks of 2 rows, last chunk and row partial
+  depthwise(2, 17, 8, 340, 3, 1, 1), // 3x3 stride 1: chunks of 3 rows, the last one short
+  depthwise(1, 9, 7, 12, 5, 2, 2), // 5x5 stride 2, batch 1, odd sizes (vec4)
+  depthwise(1, 29, 27, 700, 5, 2, 2), // 5x5 stride 2 with 15 output rows (sliding forward): 3 chunks of 5 rows; dx 2 chunks, the last short
+  depthwise(1, 15, 10, 5, 3, 2, 1), // 3x3 stride 2 dx, odd rows, scalar
+  depthwise(1, 29, 29, 136, 3, 2, 1), // 3x3 stride 2, 15 output rows (sliding forward): 5 chunks of 3 rows (vec4)
+  depthwise(1, 29, 29, 134, 3, 2, 1), // the same, scalar: 2 chunks, the last one short
+  depthwise(1, 13, 11, 6, 5, 1, 1), // 5x5 stride 1 with padding 1 (dx as the rotated forward with pad 3), scalar
 ];
 
 async function expectThrows(what: string, fn: () => unknown, mention: string): Promise<void> {
