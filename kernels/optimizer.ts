@@ -1,6 +1,10 @@
 /** Fused in-place parameter updates: SGD, SGD with momentum / Nesterov, Adam and AdamW; per-step values from a scalar buffer. */
-import source from '../shaders/optimizer.wgsl';
+import optimizerSource from '../shaders/optimizer.wgsl';
 import { defineKernel, grid1d } from '../src/kernel/define-kernel.js';
+import { defineVecKernel } from './vec.js';
+
+// The SGD kernels are scalar; the Adam section uses V (kernels/vec.ts), f32 here.
+const source = `alias V = f32;\n${optimizerSource}`;
 
 const grid = (u: Record<string, number>) => grid1d(u.n!, 256);
 
@@ -15,19 +19,23 @@ export const sgdMomentumStep = defineKernel({
   uniforms: ['n', 'momentum', 'nesterov', 'slot'], workgroups: grid,
 });
 
-export const adamStep = defineKernel({
-  name: 'adam_step', source, entry: 'adam',
+/** Adam / AdamW over one parameter; `.v4` for sizes in fours (uniform n counts vec4s). */
+export const adamStep = defineVecKernel({
+  name: 'adam_step', source: optimizerSource, entry: 'adam',
   inputs: ['ad_grad', 'ad_scalars'], outputs: [], inouts: ['ad_param', 'ad_m', 'ad_v'],
   uniforms: ['n', 'beta1', 'beta2', 'eps', 'slot'], workgroups: grid,
+  // Reads param, grad, m, v and writes param, m, v; a nominal 12 FLOPs per element.
+  cost: (u, _c, w) => ({ flops: 12 * w * u.n!, bytes: 28 * w * u.n! }),
 });
 
-/** Adam / AdamW over three parameters at once (one dispatch instead of three). */
-export const adamStep3 = defineKernel({
-  name: 'adam_step3', source, entry: 'adam3',
+/** Adam / AdamW over three parameters at once (one dispatch instead of three); `.v4` when all three sizes are in fours. */
+export const adamStep3 = defineVecKernel({
+  name: 'adam_step3', source: optimizerSource, entry: 'adam3',
   inputs: ['a3_grad0', 'a3_grad1', 'a3_grad2', 'a3_scalars'], outputs: [],
   inouts: ['a3_param0', 'a3_m0', 'a3_v0', 'a3_param1', 'a3_m1', 'a3_v1', 'a3_param2', 'a3_m2', 'a3_v2'],
   uniforms: ['n0', 'n1', 'n2', 'slot0', 'slot1', 'slot2', 'wg1', 'wg2', 'beta1', 'beta2', 'eps'],
   workgroups: (u) => grid1d((u.wg2! + Math.ceil(u.n2! / 256)) * 256, 256),
+  cost: (u, _c, w) => ({ flops: 12 * w * (u.n0! + u.n1! + u.n2!), bytes: 28 * w * (u.n0! + u.n1! + u.n2!) }),
 });
 
 /** Storage bindings adamStep3 needs. */
