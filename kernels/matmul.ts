@@ -50,6 +50,18 @@ export const gemmNn4Kernel = defineKernel({
   cost: gemmCost,
 });
 
+/** dst [cols, rows] = src [rows, cols]^T (short-K products with b transposed, before gemm_nn4). */
+export const transposeKernel = defineKernel({
+  name: 'transpose',
+  source,
+  entry: 'transpose',
+  inputs: ['tr_src'],
+  outputs: ['tr_dst'],
+  uniforms: ['rows', 'cols'],
+  workgroups: (u) => grid1d(u.rows! * u.cols!, 64),
+  cost: (u) => ({ bytes: 8 * u.rows! * u.cols! }),
+});
+
 /**
  * gemm_nn4 with the inference epilogue (kernels/epilogue.ts): BatchNorm with running statistics,
  * activation, residual, applied as c is stored. One split only (the epilogue needs whole sums).

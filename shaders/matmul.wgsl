@@ -376,3 +376,22 @@ fn gemm_nn4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   nn_store_row(m0 + 6u, n0, base, c6l, c6h, elo, ehi);
   nn_store_row(m0 + 7u, n0, base, c7l, c7h, elo, ehi);
 }
+
+// ---- transpose: dst [cols, rows] = src [rows, cols]^T ---------------------------------------------
+// Lets short-K products with op(b) = b^T run on gemm_nn4 (b read as vec4 along n) instead of the
+// scalar TRANS_B tile: the input gradients of pointwise convs with Cout < 64 transpose the small
+// weight once (n * k values) and save scalar loads on every one of the m rows.
+struct TrParams { rows: u32, cols: u32 }
+
+@group(0) @binding(0) var<storage, read> tr_src: array<f32>;
+@group(0) @binding(1) var<storage, read_write> tr_dst: array<f32>;
+@group(0) @binding(2) var<uniform> trp: TrParams;
+
+@compute @workgroup_size(64)
+fn transpose(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (i >= trp.rows * trp.cols) { return; }
+  let r = i / trp.cols;
+  let c = i - r * trp.cols;
+  tr_dst[c * trp.rows + r] = tr_src[i];
+}

@@ -4,7 +4,7 @@
  * again with transpose flags: for c = op(a) · op(b), dA and dB are GEMMs of dC with b and a.
  */
 import { subgroupGemmKernel, type SubgroupGemmConfig } from '../../kernels/gemm-subgroup.js';
-import { GEMM_TILE_M, GEMM_TILE_N, gemmKernel, gemmNn4EpiKernel, gemmNn4Kernel, gemmTn4Kernel } from '../../kernels/matmul.js';
+import { GEMM_TILE_M, GEMM_TILE_N, gemmKernel, gemmNn4EpiKernel, gemmNn4Kernel, gemmTn4Kernel, transposeKernel } from '../../kernels/matmul.js';
 import { epilogueConstants, epilogueTensors, type BnEpilogue } from './epilogue.js';
 import { getDevice } from '../device/device.js';
 import { attach } from '../autograd/graph.js';
@@ -44,6 +44,9 @@ export function setGemmPath(path: GemmPath): GemmPath {
 // fast or faster on lavapipe (kernels/gemm-subgroup.ts). Bench (CPU time, same run, lavapipe):
 // forward and input gradients at K >= 96 1.4-3.3x faster.
 const SG_MIN_K = 64;
+// Fewest rows of op(a) for which a product with op(b) = b^T transposes b and runs gemm_nn4: the
+// transpose touches n*k values, the product m*n*k multiply-adds.
+const NT_MIN_M = 256;
 const SG_ROWS_PER_LANE = 2;
 
 /** The adapter's one subgroup size when it has `subgroups` and reports a fixed size; else null. */
@@ -84,6 +87,7 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
   let tilesM: number;
   let tilesN: number;
   let split: { chunk: number; splits: number };
+  let bT: Tensor | null = null;
   let constants: Record<string, number> | undefined;
   if (sg) {
     const cfg: SubgroupGemmConfig = { sg, tm: SG_ROWS_PER_LANE, j: columnGroups(n), transB, hasBias: !!bias, epilogue: !!epi };
@@ -105,6 +109,12 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
     split = splitK(k, tilesM * tilesN, 1);
     // Weight gradients with rows of 4: the vec4-load variant (1.0-1.9x the scalar one, CPU time).
     if (transA && !transB && !bias && m % 4 === 0 && n % 4 === 0) kernel = gemmTn4Kernel;
+    // b transposed (input gradients below SG_MIN_K, or no subgroups): transpose b once, then b as
+    // vec4 along n (MobileNetV3-Small's dX at K = 16-48: 1.09-1.14x CPU time with the transpose).
+    else if (!transA && transB && !bias && n % 4 === 0 && m >= NT_MIN_M) {
+      bT = runKernel1(transposeKernel, { tr_src: b }, { shape: [k, n] }, { rows: n, cols: k });
+      kernel = gemmNn4Kernel;
+    }
     // Other products with columns of 4: b as vec4 (1.1-1.3x).
     else if (!transA && !transB && !bias && n % 4 === 0) kernel = gemmNn4Kernel;
     else constants = { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, HAS_BIAS: bias ? 1 : 0 };
@@ -113,14 +123,19 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
   const uniforms = { m, n, k, chunk, tiles_m: tilesM, tiles_n: tilesN, splits };
   // Without a bias the plain kernel's binding still needs a buffer; `a` stands in and is never read through it.
   let inputs: Record<string, Tensor> =
-    kernel === gemmTn4Kernel ? { ta: a, tb: b } : kernel === gemmNn4Kernel || kernel === gemmNn4EpiKernel ? { na: a, nb: b } : sg && !bias ? { a, b } : { a, b, bias: bias ?? a };
+    kernel === gemmTn4Kernel ? { ta: a, tb: b } : kernel === gemmNn4Kernel || kernel === gemmNn4EpiKernel ? { na: a, nb: bT ?? b } : sg && !bias ? { a, b } : { a, b, bias: bias ?? a };
   if (epi) {
     inputs = { ...inputs, ...epilogueTensors(epi) };
     constants = { ...constants, ...epilogueConstants(epi) };
   }
   const opts = constants ? { constants } : {};
-  if (splits === 1) return runKernel1(kernel, inputs, { shape: outShape }, uniforms, opts);
+  if (splits === 1) {
+    const out = runKernel1(kernel, inputs, { shape: outShape }, uniforms, opts);
+    bT?.release();
+    return out;
+  }
   const part = runKernel1(kernel, inputs, { shape: [splits, m * n] }, uniforms, opts);
+  bT?.release();
   const sum = reduceMid(part, 1, splits, m * n);
   part.release();
   return moveTo(sum, outShape);

@@ -80,6 +80,8 @@ export default cases('matmul', [
     async () => {
       for (const [tA, tB] of combos) await checkMatmul(3000, 13, 37, tA, tB);
       await checkMatmul(3001, 24, 16, false, false);
+      // b transposed with many rows: b transposed first, then the vec4 kernel (tails in m, n, k; k = 1).
+      for (const [m, k, n] of [[301, 5, 12], [257, 40, 20], [1000, 1, 4]]) await checkMatmul(m!, k!, n!, false, true);
     },
   ],
   [
@@ -94,7 +96,7 @@ export default cases('matmul', [
     async () => {
       // k >= 64 and n % 4 == 0 take the subgroup kernel; tails in every dimension (m not a multiple of
       // the subgroup tile, k not a multiple of the subgroup size), split-K, bias, all transposes.
-      const shapes: [number, number, number][] = [[37, 68, 88], [130, 100, 24], [9, 3000, 16], [1, 64, 4]];
+      const shapes: [number, number, number][] = [[37, 68, 88], [130, 100, 24], [9, 3000, 16], [1, 64, 4], [300, 40, 20], [260, 72, 12]];
       for (const path of ['auto', 'plain'] as const) {
         const prev = mg.setGemmPath(path);
         try {
