@@ -87,8 +87,11 @@ export default cases('matmul', [
   [
     'long K with small output: split-K in the forward',
     async () => {
+      // Products of at least 2^22 multiply-adds split k; smaller ones run whole (both checked).
       await checkMatmul(3, 5000, 5, false, false);
       await checkMatmul(1, 2053, 13, true, true);
+      await checkMatmul(24, 20000, 12, false, false);
+      await checkMatmul(9, 40001, 13, true, true);
     },
   ],
   [
