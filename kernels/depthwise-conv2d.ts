@@ -62,6 +62,21 @@ export const depthwiseBackwardW = defineVecKernel({
 });
 
 /**
+ * Sliding weight gradient (windows up to 5x5): override constants K, S, OWB. One thread per (split,
+ * strip of OWB output columns, channel group), all K*K taps; output [nsp * wob, K, K, C] partials.
+ */
+export const depthwiseBackwardWSlide = defineVecKernel({
+  name: 'depthwise_conv2d_backward_w_slide',
+  source,
+  entry: 'backward_w_slide',
+  inputs: ['ux', 'udy'],
+  outputs: ['upart'],
+  uniforms: ['n', 'h', 'w', 'cv', 'ho', 'wo', 'pad', 'wob', 'nsp', 'nch', 'rpt', 'ipt', 'm0', 'mend'],
+  workgroups: (u) => grid1d(u.nsp! * u.wob! * u.cv!, 64),
+  cost: (u, c, w) => ({ flops: dwFlops(u, c, w), bytes: dwBytes(u, c, w, u.nsp! * u.wob!) }),
+});
+
+/**
  * Sliding-window forward (windows up to 5x5): override constants K, S, OHB, OWB (and FLIP, which
  * rotates the window: the stride-1 input gradient). One thread per (n, chunk of `rpt` blocks of
  * OHB rows, OWB columns, channel group).

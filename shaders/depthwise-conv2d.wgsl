@@ -223,6 +223,96 @@ fn backward_w(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 }
 
 // ---------------------------------------------------------------------------------------------
+// dw, sliding form (windows up to 5x5): one thread = one channel group, a strip of OWB output
+// columns and ALL K*K taps (K*K accumulators), walking down the rows of `ipt` images (or of a
+// chunk of `rpt` steps of one image). Step m takes the S input rows m*S-pad+r (r < S), each loaded
+// once as a segment of (OWB-1)*S+K values, and pairs row r with the D = ceil(K/S) dy rows m-d kept
+// in a private cache (slot d: tap row ky = d*S+r): the dy cache shifts down one slot per step and
+// loads only dy row m. Per output that is ~S*((OWB-1)*S+K)/OWB + 1 loads for K*K multiply-adds
+// (backward_w: K*(S+1)). Steps run m0 <= m < mend (host: the steps whose x rows touch the image
+// and whose dy rows exist); dy rows outside [0,Ho) and columns past Wo read zero.
+// part[(sp*wob + bx), ky, kx, c]: the host sums the nsp*wob partials.
+
+struct DwSlideParams { n: u32, h: u32, w: u32, cv: u32, ho: u32, wo: u32, pad: i32, wob: u32, nsp: u32, nch: u32, rpt: u32, ipt: u32, m0: u32, mend: u32 }
+
+@group(0) @binding(0) var<storage, read> ux: array<V>;
+@group(0) @binding(1) var<storage, read> udy: array<V>;
+@group(0) @binding(2) var<storage, read_write> upart: array<V>;
+@group(0) @binding(3) var<uniform> up: DwSlideParams;
+
+@compute @workgroup_size(64)
+fn backward_w_slide(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= up.nsp * up.wob * up.cv) { return; }
+  let q0 = t / up.cv;
+  let g = t - q0 * up.cv;
+  let sp = q0 / up.wob;
+  let bx = q0 - sp * up.wob;
+  let grp = sp / up.nch;
+  let ch = sp - grp * up.nch;
+  let ox0 = bx * OWB;
+  let ix0 = i32(ox0 * S) - up.pad;
+  let D = (K + S - 1u) / S;            // dy rows paired with an input row
+  let SP = (OWB - 1u) * S + K;         // input row segment
+  let hl = i32(up.h) - 1;
+  let wl = i32(up.w) - 1;
+  let yl = i32(up.ho) - 1;
+  let ma = up.m0 + ch * up.rpt;
+  let mb = min(ma + up.rpt, up.mend);
+  let na = grp * up.ipt;
+  let nb = min(na + up.ipt, up.n);
+  var acc: array<V, 25>;
+  for (var i = 0u; i < K * K; i++) { acc[i] = V(0.0); }
+  for (var n = na; n < nb; n++) {
+    var dc: array<V, 16>;
+    // Prime slots 0..D-2 with dy rows ma-1 .. ma-D+1 (the first step shifts them down one).
+    for (var d = 1u; d < D; d++) {
+      let oy = i32(ma) - i32(d);
+      let rowok = oy >= 0 && oy <= yl;
+      let rowb = (n * up.ho + u32(clamp(oy, 0, yl))) * up.wo;
+      for (var i = 0u; i < OWB; i++) {
+        let ox = ox0 + i;
+        dc[(d - 1u) * OWB + i] = select(V(0.0), udy[(rowb + min(ox, up.wo - 1u)) * up.cv + g], rowok && ox < up.wo);
+      }
+    }
+    for (var m = ma; m < mb; m++) {
+      for (var e = 1u; e < D; e++) {
+        let d = D - e;
+        for (var i = 0u; i < OWB; i++) { dc[d * OWB + i] = dc[(d - 1u) * OWB + i]; }
+      }
+      let rowok = i32(m) <= yl;
+      let rowb = (n * up.ho + min(m, up.ho - 1u)) * up.wo;
+      for (var i = 0u; i < OWB; i++) {
+        let ox = ox0 + i;
+        dc[i] = select(V(0.0), udy[(rowb + min(ox, up.wo - 1u)) * up.cv + g], rowok && ox < up.wo);
+      }
+      for (var r = 0u; r < S; r++) {
+        let iy = i32(m * S + r) - up.pad;
+        let xok = iy >= 0 && iy <= hl;
+        let xb = (n * up.h + u32(clamp(iy, 0, hl))) * up.w;
+        var xs: array<V, 16>;
+        for (var q = 0u; q < SP; q++) {
+          let ix = ix0 + i32(q);
+          xs[q] = select(V(0.0), ux[(xb + u32(clamp(ix, 0, wl))) * up.cv + g], xok && ix >= 0 && ix <= wl);
+        }
+        for (var d = 0u; d < D; d++) {
+          let ky = d * S + r;
+          if (ky < K) {
+            for (var i = 0u; i < OWB; i++) {
+              for (var kx = 0u; kx < K; kx++) {
+                acc[ky * K + kx] = fma(xs[i * S + kx], dc[d * OWB + i], acc[ky * K + kx]);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  let o = (sp * up.wob + bx) * K * K;
+  for (var i = 0u; i < K * K; i++) { upart[(o + i) * up.cv + g] = acc[i]; }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sliding-window forms (windows up to 5x5, K*K <= 25): one thread = a strip of OWB output
 // columns (IWB input columns for dx) of one channel group, walking down `rpt` blocks of OHB
 // (IHB) rows. The window's rows stay in a private array; each step shifts it up by the rows the

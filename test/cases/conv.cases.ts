@@ -128,6 +128,16 @@ const depthwiseShapes: Conv[] = [
   depthwise(1, 29, 29, 136, 3, 2, 1), // 3x3 stride 2, 15 output rows (sliding forward): 5 chunks of 3 rows (vec4)
   depthwise(1, 29, 29, 134, 3, 2, 1), // the same, scalar: 2 chunks, the last one short
   depthwise(1, 13, 11, 6, 5, 1, 1), // 5x5 stride 1 with padding 1 (dx as the rotated forward with pad 3), scalar
+  // Sliding weight gradient (strips of output columns, all taps; images or row chunks per thread):
+  depthwise(1, 13, 11, 8, 3, 2, 1), // 3x3 stride 2, batch 1, odd sizes: one step per chunk, dy cache primed from the row above (vec4)
+  depthwise(5, 6, 5, 400, 3, 1, 1), // 3x3 stride 1: two images per thread, the last group one image; odd width, partial strip
+  depthwise(5, 7, 7, 20, 5, 1, 2), // 5x5 stride 1 at 7x7: row chunks, dy rows past the end read zero (vec4)
+  depthwise(3, 9, 9, 6, 5, 1, 2), // the same, scalar
+  depthwise(3, 10, 9, 7, 5, 2, 2), // 5x5 stride 2 onto 5 rows: the per-ky kernel, odd width, scalar
+  depthwise(2, 29, 28, 6, 5, 2, 2), // 5x5 stride 2 onto 15 rows: chunks of 3 steps, scalar
+  depthwise(1, 9, 8, 4, 2, 2, 0), // even window, no padding
+  depthwise(2, 19, 19, 64, 3, 1, 1), // 3x3 stride 1: chunks of 5 steps, the last one 4
+  depthwise(1, 14, 15, 200, 5, 1, 2), // 5x5 stride 1: chunks of 5 steps primed with 4 dy rows, the last one 4
 ];
 
 async function expectThrows(what: string, fn: () => unknown, mention: string): Promise<void> {
