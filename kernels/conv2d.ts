@@ -32,6 +32,31 @@ export const conv2dForwardEpi = defineKernel({
   inputs: ['x', 'wt', 'wt4', ...EPILOGUE_INPUTS],
 });
 
+/**
+ * Few input channels (the stem; W*Cin % 4 == 0, Cout % 4 == 0): override constants KH, KW, S, PAD,
+ * CIN, OWB, CG, XL, NV, SLIDE, OV (shaders/conv2d.wgsl, src/ops/conv2d.ts `rowsPlan`). One thread
+ * per (n, oy, 4*CG output channels), the whole output row; `xr4` is x and `yr4` the output as vec4s.
+ */
+const forwardRowsSpec: KernelSpec = {
+  name: 'conv2d_forward_rows',
+  source,
+  entry: 'forward_rows',
+  inputs: ['xr4', 'wt4'],
+  outputs: ['yr4'],
+  uniforms: ['n', 'h', 'w', 'ho', 'wo', 'cout', 'cob'],
+  workgroups: (u) => grid1d(u.n! * u.ho! * u.cob!, 64),
+  cost: (u, c) => ({ flops: convFlops({ ...u, cin: c.CIN! }, c), bytes: convBytes({ ...u, cin: c.CIN! }, c) }),
+};
+export const conv2dForwardRows = defineKernel(forwardRowsSpec);
+
+/** conv2dForwardRows with the inference epilogue. */
+export const conv2dForwardRowsEpi = defineKernel({
+  ...forwardRowsSpec,
+  name: 'conv2d_forward_rows_epi',
+  source: convSource + epilogueWgsl('vec4f', 8, true),
+  inputs: ['xr4', 'wt4', ...EPILOGUE_INPUTS],
+});
+
 /** Override constants: KH, KW, S, IWB, PAD, LO, DT. One thread per (n, iy, block of IWB columns, 4 input channels). */
 export const conv2dBackwardX = defineKernel({
   name: 'conv2d_backward_x',
@@ -54,4 +79,20 @@ export const conv2dBackwardW = defineKernel({
   uniforms: ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'pad', 'cob', 'chunk', 'splits', 'kh'],
   workgroups: (u) => grid1d(u.splits! * u.kh! * u.cin! * u.cob!, 64),
   cost: (u, c) => ({ flops: convFlops(u, c), bytes: convBytes(u, c, u.splits!) }),
+});
+
+/**
+ * Few input channels (the stem), first stage of the weight gradient: override constants as
+ * conv2dForwardRows. One thread per (split, ky, 4*CG output channels); output
+ * [splits, KH, KW, CIN, Cout]; `gxr4` and `gdyr4` are x and dy read as vec4s.
+ */
+export const conv2dBackwardWRows = defineKernel({
+  name: 'conv2d_backward_w_rows',
+  source,
+  entry: 'backward_w_rows',
+  inputs: ['gxr4', 'gdyr4'],
+  outputs: ['partr'],
+  uniforms: ['n', 'h', 'w', 'ho', 'wo', 'cout', 'cob', 'chunk', 'splits', 'kh'],
+  workgroups: (u) => grid1d(u.splits! * u.kh! * u.cob!, 64),
+  cost: (u, c) => ({ flops: convFlops({ ...u, cin: c.CIN! }, c), bytes: convBytes({ ...u, cin: c.CIN! }, c, u.splits!) }),
 });

@@ -235,3 +235,172 @@ fn backward_w(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
     if (co0 + 3u < wp.cout) { part[o + 3u] = a.w; }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Few input channels (the stem: 3 -> 16 at stride 2). Conditions: W*CIN % 4 == 0 (every input row
+// starts on a vec4), Cout % 4 == 0, S*OWB*CIN % 4 == 0 (consecutive blocks of OWB output columns
+// start their input segments at the same offset in a vec4). A block's input row segment, the
+// ((OWB-1)*S + KW)*CIN floats its outputs need, is read as NV aligned vec4s starting XL floats
+// before it, and each value is picked from them with a compile-time component (after unrolling)
+// instead of one bounds-checked load per value; values left or right of the image select zero.
+// Consecutive blocks' segments overlap by OV vec4s (NV - S*OWB*CIN/4), which the thread keeps
+// in registers (SLIDE) instead of loading them again.
+// Small per-thread tiles (OWB = 2 columns x 8 channels) beat larger ones here: fewer live values.
+override CIN: u32 = 3u;
+override CG: u32 = 2u;
+override XL: u32 = 1u;
+override NV: u32 = 4u;
+override SLIDE: bool = false;
+override OV: u32 = 1u;
+
+// forward_rows: one thread = 4*CG output channels of one whole output row, OWB columns per step.
+// Its KH*KW*CIN*CG weight vec4s are loaded once into `wr` and serve the whole row.
+struct RowParams { n: u32, h: u32, w: u32, ho: u32, wo: u32, cout: u32, cob: u32 }
+
+@group(0) @binding(0) var<storage, read> xr4: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> yr4: array<vec4f>;
+@group(0) @binding(3) var<uniform> rp: RowParams;
+
+@compute @workgroup_size(64)
+fn forward_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= rp.n * rp.ho * rp.cob) { return; }
+  let cb = t % rp.cob;
+  let r = t / rp.cob;
+  let oy = r % rp.ho;
+  let n = r / rp.ho;
+  let cog = rp.cout / 4u;
+  let cg0 = cb * CG;
+  var wr: array<vec4f, 128>;
+  for (var tap = 0u; tap < KH * KW * CIN; tap++) {
+    for (var g = 0u; g < CG; g++) {
+      wr[tap * CG + g] = wt4[tap * cog + min(cg0 + g, cog - 1u)];
+    }
+  }
+  var ec: array<EpiCoef, 4>;
+  for (var g = 0u; g < CG; g++) { ec[g] = epi_coef(min(cg0 + g, cog - 1u)); }
+  let rowv = rp.w * CIN / 4u;
+  var keep: array<vec4f, 16>;
+  for (var b = 0u; b < (rp.wo + OWB - 1u) / OWB; b++) {
+    let ox0 = b * OWB;
+    let px0 = i32(ox0 * S) - PAD;
+    let v0 = i32(ox0 * S * CIN / 4u) - i32((u32(PAD) * CIN + XL) / 4u);
+    // Zeroed explicitly: a `var` declared in a loop body was seen keeping the previous
+    // iteration's values on lavapipe.
+    var acc: array<vec4f, 16>;
+    for (var i = 0u; i < OWB * CG; i++) { acc[i] = vec4f(0.0); }
+    for (var ky = 0u; ky < KH; ky++) {
+      let iy = i32(oy * S + ky) - PAD;
+      if (iy < 0 || iy >= i32(rp.h)) { continue; }
+      let rb = i32((n * rp.h + u32(iy)) * rowv) + v0;
+      var xv: array<vec4f, 8>;
+      if (SLIDE && b > 0u) {
+        for (var v = 0u; v < OV; v++) { xv[v] = keep[ky * OV + v]; }
+        for (var v = OV; v < NV; v++) { xv[v] = xr4[u32(max(rb + i32(v), 0))]; }
+      } else {
+        for (var v = 0u; v < NV; v++) { xv[v] = xr4[u32(max(rb + i32(v), 0))]; }
+      }
+      for (var v = 0u; v < OV; v++) { keep[ky * OV + v] = xv[NV - OV + v]; }
+      for (var kx = 0u; kx < KW; kx++) {
+        for (var ci = 0u; ci < CIN; ci++) {
+          let tap = (ky * KW + kx) * CIN + ci;
+          for (var j = 0u; j < OWB; j++) {
+            let q = (j * S + kx) * CIN + ci + XL;
+            let px = px0 + i32(j * S + kx);
+            let xval = select(0.0, xv[q / 4u][q % 4u], px >= 0 && px < i32(rp.w));
+            for (var g = 0u; g < CG; g++) {
+              acc[j * CG + g] += xval * wr[tap * CG + g];
+            }
+          }
+        }
+      }
+    }
+    for (var j = 0u; j < OWB; j++) {
+      let ox = ox0 + j;
+      if (ox >= rp.wo) { break; }
+      let ob = ((n * rp.ho + oy) * rp.wo + ox) * cog;
+      for (var g = 0u; g < CG; g++) {
+        let cg = cg0 + g;
+        // epi: the inference epilogue (kernels/epilogue.ts), the identity in training.
+        if (cg < cog) { yr4[ob + cg] = epi(acc[j * CG + g], ec[g], ob + cg); }
+      }
+    }
+  }
+}
+
+// backward_w_rows: first stage of the weight gradient. One thread = (split, ky, 4*CG output
+// channels) and every kx, ci; it walks its chunk of output rows OWB columns at a time, dy read as
+// vec4s. Output [splits, KH, KW, CIN, Cout] as vec4s; reduceMid sums the splits.
+struct DwRowParams { n: u32, h: u32, w: u32, ho: u32, wo: u32, cout: u32, cob: u32, chunk: u32, splits: u32, kh: u32 }
+
+@group(0) @binding(0) var<storage, read> gxr4: array<vec4f>;
+@group(0) @binding(1) var<storage, read> gdyr4: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> partr: array<vec4f>;
+@group(0) @binding(3) var<uniform> dp: DwRowParams;
+
+@compute @workgroup_size(64)
+fn backward_w_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= dp.splits * dp.kh * dp.cob) { return; }
+  let cb = t % dp.cob;
+  let ky = (t / dp.cob) % dp.kh;
+  let s = t / (dp.cob * dp.kh);
+  let cog = dp.cout / 4u;
+  let cg0 = cb * CG;
+  let rowv = dp.w * CIN / 4u;
+  let r0 = s * dp.chunk;
+  let r1 = min(r0 + dp.chunk, dp.n * dp.ho);
+  let nb = (dp.wo + OWB - 1u) / OWB;
+  var acc: array<vec4f, 64>;
+  for (var i = 0u; i < KW * CIN * CG; i++) { acc[i] = vec4f(0.0); }
+  for (var r = r0; r < r1; r++) {
+    let n = r / dp.ho;
+    let oy = r % dp.ho;
+    let iy = i32(oy * S + ky) - PAD;
+    if (iy < 0 || iy >= i32(dp.h)) { continue; }
+    let rb0 = i32((n * dp.h + u32(iy)) * rowv);
+    var keep: array<vec4f, 8>;
+    for (var b = 0u; b < nb; b++) {
+      let ox0 = b * OWB;
+      let px0 = i32(ox0 * S) - PAD;
+      let rb = rb0 + i32(ox0 * S * CIN / 4u) - i32((u32(PAD) * CIN + XL) / 4u);
+      var dv: array<vec4f, 16>;
+      for (var j = 0u; j < OWB; j++) {
+        for (var g = 0u; g < CG; g++) {
+          let d = gdyr4[(r * dp.wo + min(ox0 + j, dp.wo - 1u)) * cog + min(cg0 + g, cog - 1u)];
+          dv[j * CG + g] = select(vec4f(0.0), d, ox0 + j < dp.wo);
+        }
+      }
+      var xv: array<vec4f, 8>;
+      if (SLIDE && b > 0u) {
+        for (var v = 0u; v < OV; v++) { xv[v] = keep[v]; }
+        for (var v = OV; v < NV; v++) { xv[v] = gxr4[u32(max(rb + i32(v), 0))]; }
+      } else {
+        for (var v = 0u; v < NV; v++) { xv[v] = gxr4[u32(max(rb + i32(v), 0))]; }
+      }
+      for (var v = 0u; v < OV; v++) { keep[v] = xv[NV - OV + v]; }
+      for (var kx = 0u; kx < KW; kx++) {
+        for (var ci = 0u; ci < CIN; ci++) {
+          let tap = kx * CIN + ci;
+          for (var j = 0u; j < OWB; j++) {
+            let q = (j * S + kx) * CIN + ci + XL;
+            let px = px0 + i32(j * S + kx);
+            let xval = select(0.0, xv[q / 4u][q % 4u], px >= 0 && px < i32(dp.w));
+            for (var g = 0u; g < CG; g++) {
+              acc[tap * CG + g] += xval * dv[j * CG + g];
+            }
+          }
+        }
+      }
+    }
+  }
+  for (var kx = 0u; kx < KW; kx++) {
+    for (var ci = 0u; ci < CIN; ci++) {
+      let tap = kx * CIN + ci;
+      let o = (((s * KH + ky) * KW + kx) * CIN + ci) * cog + cg0;
+      for (var g = 0u; g < CG; g++) {
+        if (cg0 + g < cog) { partr[o + g] = acc[tap * CG + g]; }
+      }
+    }
+  }
+}

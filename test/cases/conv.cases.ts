@@ -103,6 +103,14 @@ const denseShapes: Conv[] = [
   dense(2, 33, 35, 3, 16, 3, 3, 2, 1), // many splits in the weight gradient, partial workgroups
   dense(1, 6, 6, 3, 4, 3, 3, 1, 1), // 4 output channels: vec4 weight and dy reads, one channel group
   dense(2, 9, 10, 5, 12, 3, 3, 2, 1), // 12 output channels: vec4 reads, the second 8-channel block half past the end
+  // Few-input-channel kernels (forward_rows, backward_w_rows: W*Cin % 4 == 0, Cout % 4 == 0):
+  dense(1, 9, 12, 3, 16, 3, 3, 2, 1), // the stem, batch 1, odd height
+  dense(3, 30, 28, 3, 16, 3, 3, 2, 1), // the stem, many weight-gradient splits
+  dense(2, 13, 20, 3, 12, 3, 3, 2, 1), // 12 output channels: the second channel pair half past the end
+  dense(1, 11, 16, 3, 4, 3, 3, 2, 0), // no padding (row segments start on a vec4), odd output width, 4 channels
+  dense(2, 9, 8, 4, 8, 3, 3, 1, 1), // stride 1, 4 input channels
+  dense(1, 9, 8, 1, 8, 3, 3, 2, 1), // one input channel
+  dense(1, 13, 12, 3, 8, 7, 7, 2, 3), // 7x7 window: too many weights and accumulators for them, the general kernels
 ];
 
 const depthwiseShapes: Conv[] = [
