@@ -68,6 +68,8 @@ const pw = (n: number, h: number, w: number, cin: number, cout: number) => dense
 const shapes: Fused[] = [
   { conv: dense(1, 7, 9, 3, 16, 3, 3, 2, 1), kind: 'general', act: 'hswish', residual: false, eps: 1e-3 }, // the stem, batch 1, odd image
   { conv: dense(2, 9, 10, 5, 12, 3, 3, 2, 1), kind: 'general', act: 'relu', residual: false, eps: 1e-5 }, // 12 channels: the second 8-channel block half past the end
+  { conv: dense(2, 9, 12, 3, 16, 3, 3, 2, 1), kind: 'general', act: 'hswish', residual: false, eps: 1e-3 }, // width x 3 in fours: the stem's row kernel, odd height
+  { conv: dense(1, 7, 8, 3, 12, 3, 3, 2, 1), kind: 'general', act: 'hsigmoid', residual: false, eps: 1e-3 }, // the row kernel with 12 channels, batch 1
   { conv: depthwise(1, 7, 9, 12, 3, 1, 1), kind: 'depthwise', act: 'relu', residual: false, eps: 1e-3 },
   { conv: depthwise(3, 5, 5, 8, 5, 2, 2), kind: 'depthwise', act: 'hswish', residual: false, eps: 1e-3 },
   { conv: depthwise(2, 15, 13, 4, 3, 2, 1), kind: 'depthwise', act: 'relu6', residual: false, eps: 1e-3 }, // odd sizes, partial blocks
