@@ -8,7 +8,8 @@
 // Each invocation computes an 8-row x 8-column tile of c in registers. On lavapipe every loaded
 // component costs about as much as fifteen 8-wide FMAs, so the tile exists to reuse each load:
 // 16 loads feed 64 FMAs per k-step (8x8 measured ahead of 8x4, 4x8, 16x4 and 8x12 there, even
-// though 64 accumulators exceed the CPU's vector registers). Workgroup-memory tiling does not
+// though 64 accumulators exceed the CPU's vector registers; the vec4 weight-gradient kernel also has
+// an 8x12 variant, gemm_tn4_12, which pays there). Workgroup-memory tiling does not
 // pay there (loads from workgroup memory cost the same), so there is none. Tail tiles clamp their row and column
 // indices to the last valid one (loads stay in bounds without branches in the k loop) and store
 // only the valid part. Transposition changes only the strides, which the override constants fix
@@ -258,6 +259,127 @@ fn gemm_tn4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   tn_store_row(m0 + 5u, n0, base, c5l, c5h);
   tn_store_row(m0 + 6u, n0, base, c6l, c6h);
   tn_store_row(m0 + 7u, n0, base, c7l, c7h);
+}
+
+// ---- gemm_tn4_12: gemm_tn4 with an 8-row x 12-column tile ------------------------------------------
+// Same bindings and layout as gemm_tn4; each k-step loads two vec4s of op(a) and three of b (20
+// components) for 96 FMAs (24 vec4 accumulators), against 16 for 64 in the 8x8 tile. Pays on
+// lavapipe where n is a multiple of 12 and not small (see gemm() in src/ops/matmul.ts); a tail
+// tile clamps its column loads like gemm_tn4 and stores only the vec4 groups below n.
+
+// Stores row `row` of the tile (columns col..col+11, whole vec4 groups, n % 4 == 0).
+fn tn12_store_row(row: u32, col: u32, base: u32, v0: vec4f, v1: vec4f, v2: vec4f) {
+  if (row >= tp.m) { return; }
+  let o = base + row * tp.n + col;
+  if (col < tp.n) {
+    tc[o] = v0.x;
+    tc[o + 1u] = v0.y;
+    tc[o + 2u] = v0.z;
+    tc[o + 3u] = v0.w;
+  }
+  if (col + 4u < tp.n) {
+    tc[o + 4u] = v1.x;
+    tc[o + 5u] = v1.y;
+    tc[o + 6u] = v1.z;
+    tc[o + 7u] = v1.w;
+  }
+  if (col + 8u < tp.n) {
+    tc[o + 8u] = v2.x;
+    tc[o + 9u] = v2.y;
+    tc[o + 10u] = v2.z;
+    tc[o + 11u] = v2.w;
+  }
+}
+
+@compute @workgroup_size(64)
+fn gemm_tn4_12(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  let tiles = tp.tiles_m * tp.tiles_n;
+  if (t >= tiles * tp.splits) { return; }
+  let s = t / tiles;
+  let r = t - s * tiles;
+  let tm = r / tp.tiles_n;
+  let tn = r - tm * tp.tiles_n;
+  let mv = tp.m / 4u;
+  let nv = tp.n / 4u;
+  // vec4 column indices of this tile's rows (op(a)) and columns (b), clamped on tail tiles.
+  let a0 = min(tm * 2u, mv - 1u);
+  let a1 = min(tm * 2u + 1u, mv - 1u);
+  let i0 = min(tn * 3u, nv - 1u);
+  let i1 = min(tn * 3u + 1u, nv - 1u);
+  let i2 = min(tn * 3u + 2u, nv - 1u);
+  let k0 = s * tp.chunk;
+  let k1 = min(tp.k, k0 + tp.chunk);
+  var c00 = vec4f(0.0);
+  var c01 = vec4f(0.0);
+  var c02 = vec4f(0.0);
+  var c10 = vec4f(0.0);
+  var c11 = vec4f(0.0);
+  var c12 = vec4f(0.0);
+  var c20 = vec4f(0.0);
+  var c21 = vec4f(0.0);
+  var c22 = vec4f(0.0);
+  var c30 = vec4f(0.0);
+  var c31 = vec4f(0.0);
+  var c32 = vec4f(0.0);
+  var c40 = vec4f(0.0);
+  var c41 = vec4f(0.0);
+  var c42 = vec4f(0.0);
+  var c50 = vec4f(0.0);
+  var c51 = vec4f(0.0);
+  var c52 = vec4f(0.0);
+  var c60 = vec4f(0.0);
+  var c61 = vec4f(0.0);
+  var c62 = vec4f(0.0);
+  var c70 = vec4f(0.0);
+  var c71 = vec4f(0.0);
+  var c72 = vec4f(0.0);
+  var ka = k0 * mv;
+  var kb = k0 * nv;
+  for (var kk = k0; kk < k1; kk++) {
+    let al = ta[ka + a0];
+    let ah = ta[ka + a1];
+    let b0 = tb[kb + i0];
+    let b1 = tb[kb + i1];
+    let b2 = tb[kb + i2];
+    c00 = fma(vec4f(al.x), b0, c00);
+    c01 = fma(vec4f(al.x), b1, c01);
+    c02 = fma(vec4f(al.x), b2, c02);
+    c10 = fma(vec4f(al.y), b0, c10);
+    c11 = fma(vec4f(al.y), b1, c11);
+    c12 = fma(vec4f(al.y), b2, c12);
+    c20 = fma(vec4f(al.z), b0, c20);
+    c21 = fma(vec4f(al.z), b1, c21);
+    c22 = fma(vec4f(al.z), b2, c22);
+    c30 = fma(vec4f(al.w), b0, c30);
+    c31 = fma(vec4f(al.w), b1, c31);
+    c32 = fma(vec4f(al.w), b2, c32);
+    c40 = fma(vec4f(ah.x), b0, c40);
+    c41 = fma(vec4f(ah.x), b1, c41);
+    c42 = fma(vec4f(ah.x), b2, c42);
+    c50 = fma(vec4f(ah.y), b0, c50);
+    c51 = fma(vec4f(ah.y), b1, c51);
+    c52 = fma(vec4f(ah.y), b2, c52);
+    c60 = fma(vec4f(ah.z), b0, c60);
+    c61 = fma(vec4f(ah.z), b1, c61);
+    c62 = fma(vec4f(ah.z), b2, c62);
+    c70 = fma(vec4f(ah.w), b0, c70);
+    c71 = fma(vec4f(ah.w), b1, c71);
+    c72 = fma(vec4f(ah.w), b2, c72);
+    ka += mv;
+    kb += nv;
+  }
+  let base = s * tp.m * tp.n;
+  let m0 = tm * 8u;
+  let n0 = tn * 12u;
+  tn12_store_row(m0, n0, base, c00, c01, c02);
+  tn12_store_row(m0 + 1u, n0, base, c10, c11, c12);
+  tn12_store_row(m0 + 2u, n0, base, c20, c21, c22);
+  tn12_store_row(m0 + 3u, n0, base, c30, c31, c32);
+  tn12_store_row(m0 + 4u, n0, base, c40, c41, c42);
+  tn12_store_row(m0 + 5u, n0, base, c50, c51, c52);
+  tn12_store_row(m0 + 6u, n0, base, c60, c61, c62);
+  tn12_store_row(m0 + 7u, n0, base, c70, c71, c72);
 }
 
 // ---- gemm_nn4: c = a · b with a [m, k], b [k, n], n % 4 == 0 --------------------------------------

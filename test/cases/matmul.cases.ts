@@ -95,6 +95,17 @@ export default cases('matmul', [
     },
   ],
   [
+    'weight-gradient shapes on the 8x12 tile (a transposed, n % 12 == 0 or a column tail): tails, split-K, short k',
+    async () => {
+      // m % 4 == 0 but not % 8 (row tails), n = 12, 36, 60 (whole tiles) and 20, 88 (last tile partly
+      // past n), k = 1 and 3 (batch-like), and 36 x 2000 x 60 (split over k, 2^22 multiply-adds and up).
+      const shapes: [number, number, number][] = [[12, 7, 12], [20, 1, 36], [44, 3, 60], [4, 33, 20], [28, 130, 88], [36, 2000, 60], [100, 2100, 24]];
+      for (const [m, k, n] of shapes) await checkMatmul(m, k, n, true, false);
+      // The same products as dW of a plain product (rows of dW = k here, reduction over m).
+      for (const [m, k, n] of [[300, 12, 36], [5000, 20, 12]]) await checkMatmul(m!, k!, n!, false, false);
+    },
+  ],
+  [
     'subgroup GEMM path (where the adapter has subgroups) and the plain path agree with float64 on shapes that take it',
     async () => {
       // k >= 64 and n % 4 == 0 take the subgroup kernel; tails in every dimension (m not a multiple of
