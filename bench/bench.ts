@@ -15,6 +15,7 @@
  *   --e2e-only       only the end-to-end part        --no-e2e        only the kernels
  *   --tfjs           also TensorFlow.js-webgpu (slow) --tfjs-dir DIR  where it is installed
  *   --batch128       also a few steps at batch 128    --no-torch      skip PyTorch
+ *   --alternate N    N rounds of training 224/32 alternating mobilegrad and PyTorch (median ratio)
  *   --e2e-steps N    timed training steps (5)         --folder-steps N  trainer steps at 64 px (20)
  *   --e2e-only-workload W   train224, train64, infer or batch128 (repeatable)
  *   --torch-threads 2,1      PyTorch thread counts, one run each (2); the table uses the fastest
@@ -41,7 +42,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const a: Args = { quick: false, filters: [], batch: null, out: 'bench/results/kernels.json', split: false, kernels: true, e2e: null };
   const e2e: E2EOptions = {
-    steps: 5, folderSteps: 20, folder: 'data/fashion-mnist/train', tfjs: false, batch128: false, noTorch: false, torchThreads: [2],
+    steps: 5, folderSteps: 20, folder: 'data/fashion-mnist/train', tfjs: false, batch128: false, noTorch: false, torchThreads: [2], alternate: 0,
     out: 'bench/results/e2e.json', chart: 'bench/results/e2e.png', only: [],
   };
   let runE2e = true;
@@ -67,16 +68,18 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--no-torch') e2e.noTorch = true;
     else if (x === '--torch-threads' || x.startsWith('--torch-threads=')) e2e.torchThreads = value().split(',').map(Number);
     else if (x === '--e2e-steps' || x.startsWith('--e2e-steps=')) e2e.steps = Number(value());
+    else if (x === '--alternate' || x.startsWith('--alternate=')) e2e.alternate = Number(value());
     else if (x === '--folder-steps' || x.startsWith('--folder-steps=')) e2e.folderSteps = Number(value());
     else if (x === '--e2e-only-workload' || x.startsWith('--e2e-only-workload=')) e2e.only.push(value());
     else if (x === '--help' || x === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--filter NAME]... [--split] [--batch N] [--out FILE] [--e2e-only | --no-e2e] [--tfjs [--tfjs-dir DIR]] [--batch128] [--no-torch] [--e2e-steps N] [--folder-steps N]');
+      console.log('usage: npm run bench -- [--quick] [--filter NAME]... [--split] [--batch N] [--out FILE] [--e2e-only | --no-e2e] [--tfjs [--tfjs-dir DIR]] [--batch128] [--no-torch] [--e2e-steps N] [--folder-steps N] [--alternate N]');
       process.exit(0);
     } else throw new Error(`unknown argument ${x} (try --help)`);
   }
   if (a.batch !== null && !(Number.isInteger(a.batch) && a.batch > 0)) throw new Error('--batch must be a positive integer');
   if (!e2e.torchThreads.every((t) => Number.isInteger(t) && t > 0)) throw new Error('--torch-threads takes positive integers, e.g. 2 or 2,1');
   if (!(Number.isInteger(e2e.steps) && e2e.steps > 0) || !(Number.isInteger(e2e.folderSteps) && e2e.folderSteps > 0)) throw new Error('--e2e-steps and --folder-steps must be positive integers');
+  if (!(Number.isInteger(e2e.alternate) && e2e.alternate >= 0)) throw new Error('--alternate takes a whole number of rounds, e.g. 4');
   // The quick and filtered runs are about kernels: no end-to-end part unless asked for alone.
   if (runE2e && (!a.kernels || (!a.quick && !a.filters.length))) a.e2e = e2e;
   return a;

@@ -47,6 +47,13 @@ export interface E2EOptions {
   chart: string;
   /** Only these workloads (train224, train64, infer, batch128); all when empty. */
   only: string[];
+  /**
+   * Rounds of training at 224/32 alternating mobilegrad (replayed) and PyTorch (the first of
+   * torchThreads), one after the other, after the rest (default 0: none). On a machine whose speed
+   * drifts from minute to minute this compares like with like; the median of the per-round ratios
+   * is reported.
+   */
+  alternate: number;
 }
 
 /** A trainer run's steady-state numbers at 64 px. */
@@ -276,6 +283,29 @@ export async function runE2E(o: E2EOptions): Promise<void> {
   if (tfjs && !tfjs.available) console.log(`TensorFlow.js: ${tfjs.reason}`);
   if (!tfjs) console.log('TensorFlow.js: not run (add --tfjs; minutes at 224 px)');
 
+  // Alternation: mobilegrad and PyTorch at 224/32 one after the other, round by round.
+  let alternation: { rounds: { mobilegrad: number; pytorch: number; ratio: number }[]; median_ratio: number; pytorch_threads: number } | undefined;
+  if (o.alternate > 0 && !o.noTorch && want('train224')) {
+    const threads = o.torchThreads[0]!;
+    const rounds: { mobilegrad: number; pytorch: number; ratio: number }[] = [];
+    for (let i = 0; i < o.alternate; i++) {
+      const m = await measure({ task: 'train', imageSize: 224, batchSize: 32, steps: o.steps, warmup: 3, replay: true });
+      const p = runTorch(ROOT, { folder: o.folder, threads, steps: o.steps, folderSteps: o.folderSteps, only: ['train224'] });
+      const pt224 = p.available ? p.rows.train224?.images_per_second : undefined;
+      if (pt224 === undefined) break;
+      rounds.push({ mobilegrad: m.images_per_second, pytorch: pt224, ratio: m.images_per_second / pt224 });
+      log(`alternation round ${i + 1}: mobilegrad ${f(m.images_per_second)} img/s, PyTorch ${f(pt224)} img/s (${f(m.images_per_second / pt224, 2)}x)`);
+    }
+    if (rounds.length) {
+      const sorted = rounds.map((r) => r.ratio).sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+      alternation = { rounds, median_ratio: median, pytorch_threads: threads };
+      console.log(`alternation, train 224/32, mobilegrad replayed vs PyTorch (${threads} threads), ${rounds.length} rounds: ` +
+        rounds.map((r) => `${f(r.mobilegrad)}/${f(r.pytorch)}`).join(', ') + ` img/s; median ratio ${f(median, 2)}x`);
+    }
+  }
+
   const seconds = (performance.now() - t0) / 1000;
   const json = {
     meta: {
@@ -286,6 +316,7 @@ export async function runE2E(o: E2EOptions): Promise<void> {
     pytorch: { fastest: torch, runs: torchRuns },
     tfjs,
     ratios,
+    alternation,
   };
   mkdirSync(dirname(o.out), { recursive: true });
   writeFileSync(o.out, JSON.stringify(json, null, 2) + '\n');
