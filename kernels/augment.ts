@@ -8,5 +8,6 @@ export const augmentKernel = defineKernel({
   inputs: ['pixels', 'crops'],
   outputs: ['out'],
   uniforms: ['n', 'src', 'dst', 'm0', 'm1', 'm2', 's0', 's1', 's2'],
-  workgroups: (u) => grid1d(u.n! * u.dst! * u.dst!, 64),
+  // One thread per output row segment of 8 columns (shaders/augment.wgsl OB).
+  workgroups: (u) => grid1d(u.n! * u.dst! * Math.ceil(u.dst! / 8), 64),
 });

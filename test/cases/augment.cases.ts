@@ -49,4 +49,22 @@ export default cases('augment', [
       y.release();
     },
   ],
+  [
+    'crops reaching the right and bottom edges (clamped taps, the buffer\'s last bytes), upscaling, partial row segments, batch 1',
+    async () => {
+      for (const [n, S, O, params] of [
+        // x0 + w past the image (the last column's two taps are one pixel), flipped; a full image.
+        [2, 7, 16, new Float32Array([3, 2, 5, 5.5, 1, 0.9, 1.2, 0.7, 0, 0, 7, 7, 0, 1, 1, 1])],
+        // Batch 1, 5 outputs (one partial segment), the crop at the bottom-right corner.
+        [1, 9, 5, new Float32Array([6.5, 6.5, 3, 3, 0, 1.1, 0.9, 1.4])],
+      ] as [number, number, number, Float32Array][]) {
+        const bytes = Uint8Array.from(randomData(n * S * S * 3, 43 + S, 0, 255.99), (v) => Math.floor(v));
+        const img = mg.uploadImages(bytes, n, S);
+        const y = mg.prepareBatch(img, params, n, S, O);
+        expectClose(await y.toArray(), reference(bytes, params, n, S, O), `augment ${n}x${S} -> ${O}`, 1e-5, 1e-4);
+        img.release();
+        y.release();
+      }
+    },
+  ],
 ]);
