@@ -32,6 +32,8 @@ struct Taps { a: vec3f, b: vec3f }
 fn taps(row: u32, x0: u32, x1: u32) -> Taps {
   let b0 = row + x0 * 3u;
   let q = b0 >> 2u;
+  // A clamp only (the buffer may be longer than the images): a word past the last byte is loaded
+  // at the end of a row but never used.
   let last = arrayLength(&pixels) - 1u;
   let w0 = pixels[q];
   let w1 = pixels[min(q + 1u, last)];
