@@ -211,8 +211,10 @@ export class TrainingRun {
       const [lossT, logitsT] = this.trainBatch(cur.batch);
       // While the GPU runs this step, draw and gather the next batch (no GPU work: nothing waits on it).
       if (overlap && s + 1 < batches.length) next = prepare(s + 1);
-      const loss = (await lossT.toArray())[0]!;
-      const logits = (await logitsT.toArray()) as Float32Array;
+      // Both read back at once: their waits overlap (one round trip a step, not two).
+      const [lossArr, logitsArr] = await Promise.all([lossT.toArray(), logitsT.toArray()]);
+      const loss = lossArr[0]!;
+      const logits = logitsArr as Float32Array;
       lossT.release();
       logitsT.release();
       this.trainSeconds += (performance.now() - ts) / 1000;
