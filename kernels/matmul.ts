@@ -26,7 +26,11 @@ export const gemmKernel = defineKernel({
   cost: gemmCost,
 });
 
-/** c[splits, m, n] = a^T · b for a [k, m], b [k, n] with m % 4 == 0 and n % 4 == 0 (weight gradients): vec4 loads. */
+/**
+ * c[splits, m, n] = a^T · b for a [k, m], b [k, n] with m % 4 == 0 and n % 4 == 0 (weight
+ * gradients): vec4 loads. Override TN_GROUPS: 2 (8x8 tiles, the default) or 3 (8x12 tiles,
+ * tiles_n = ceil(n / GEMM_TN12_TILE_N)).
+ */
 export const gemmTn4Kernel = defineKernel({
   name: 'gemm_tn4',
   source,
@@ -38,20 +42,8 @@ export const gemmTn4Kernel = defineKernel({
   cost: gemmCost,
 });
 
-/** Columns of c that one gemm_tn4_12 invocation computes (rows: GEMM_TILE_M). */
+/** Columns of c that one gemm_tn4 invocation computes with TN_GROUPS = 3 (rows: GEMM_TILE_M). */
 export const GEMM_TN12_TILE_N = 12;
-
-/** gemm_tn4 with an 8x12 tile (two vec4s of a, three of b per k-step): weight gradients with n % 12 == 0. */
-export const gemmTn4x12Kernel = defineKernel({
-  name: 'gemm_tn4_12',
-  source,
-  entry: 'gemm_tn4_12',
-  inputs: ['ta', 'tb'],
-  outputs: ['tc'],
-  uniforms: ['m', 'n', 'k', 'chunk', 'tiles_m', 'tiles_n', 'splits'],
-  workgroups: (u) => grid1d(u.tiles_m! * u.tiles_n! * u.splits!, 64),
-  cost: gemmCost,
-});
 
 /** c[splits, m, n] = a · b for a [m, k], b [k, n] with n % 4 == 0 (no bias): b read as vec4. */
 export const gemmNn4Kernel = defineKernel({

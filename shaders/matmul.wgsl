@@ -8,8 +8,8 @@
 // Each invocation computes an 8-row x 8-column tile of c in registers. On lavapipe every loaded
 // component costs about as much as fifteen 8-wide FMAs, so the tile exists to reuse each load:
 // 16 loads feed 64 FMAs per k-step (8x8 measured ahead of 8x4, 4x8, 16x4 and 8x12 there, even
-// though 64 accumulators exceed the CPU's vector registers; the vec4 weight-gradient kernel also has
-// an 8x12 variant, gemm_tn4_12, which pays there). Workgroup-memory tiling does not
+// though 64 accumulators exceed the CPU's vector registers; the vec4 weight-gradient kernel also
+// runs 8x12 tiles, TN_GROUPS = 3, which pay there). Workgroup-memory tiling does not
 // pay there (loads from workgroup memory cost the same), so there is none. Tail tiles clamp their row and column
 // indices to the last valid one (loads stay in bounds without branches in the k loop) and store
 // only the valid part. Transposition changes only the strides, which the override constants fix
@@ -160,9 +160,14 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 
 // ---- gemm_tn4: c = a^T · b with a stored [k, m], b [k, n], m % 4 == 0, n % 4 == 0 ----------------
 // The weight gradients' shape (k = batch x pixels, split over k). Each k-step's eight rows of op(a)
-// and eight columns of b are contiguous, so they come as two vec4 loads each instead of sixteen
-// scalar loads (a vec4 load costs lavapipe about half as much per component: one bounds-checked
-// lane loop for four values). 8x8 tile per invocation as `gemm`; no bias.
+// and the tile's columns of b are contiguous, so they come as vec4 loads (a vec4 load costs
+// lavapipe about half as much per component as four scalar ones: one bounds-checked lane loop for
+// four values). 8-row tiles of TN_GROUPS vec4 column groups: 2 (8x8, as `gemm`) or 3 (8x12: five
+// loads per k-step feed 96 FMAs instead of four feeding 64; chosen where n pads to at most 10 %
+// more columns, src/ops/matmul.ts). TN_GROUPS is an override constant, so the unused third group
+// folds away at pipeline creation. Tail tiles clamp their loads and store only the vec4 groups
+// below n. No bias.
+override TN_GROUPS: u32 = 2u;
 struct TnParams { m: u32, n: u32, k: u32, chunk: u32, tiles_m: u32, tiles_n: u32, splits: u32 }
 
 @group(0) @binding(0) var<storage, read> ta: array<vec4f>;
@@ -170,22 +175,14 @@ struct TnParams { m: u32, n: u32, k: u32, chunk: u32, tiles_m: u32, tiles_n: u32
 @group(0) @binding(2) var<storage, read_write> tc: array<f32>;
 @group(0) @binding(3) var<uniform> tp: TnParams;
 
-// Stores row `row` of the tile (columns col..col+7, whole vec4 groups, n % 4 == 0).
-fn tn_store_row(row: u32, col: u32, base: u32, lo: vec4f, hi: vec4f) {
-  if (row >= tp.m) { return; }
+// Stores vec4 group v of row `row` at column `col`, if the row and the group are inside c.
+fn tn_store4(row: u32, col: u32, base: u32, v: vec4f) {
+  if (row >= tp.m || col >= tp.n) { return; }
   let o = base + row * tp.n + col;
-  if (col < tp.n) {
-    tc[o] = lo.x;
-    tc[o + 1u] = lo.y;
-    tc[o + 2u] = lo.z;
-    tc[o + 3u] = lo.w;
-  }
-  if (col + 4u < tp.n) {
-    tc[o + 4u] = hi.x;
-    tc[o + 5u] = hi.y;
-    tc[o + 6u] = hi.z;
-    tc[o + 7u] = hi.w;
-  }
+  tc[o] = v.x;
+  tc[o + 1u] = v.y;
+  tc[o + 2u] = v.z;
+  tc[o + 3u] = v.w;
 }
 
 @compute @workgroup_size(64)
@@ -202,112 +199,9 @@ fn gemm_tn4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   // vec4 column indices of this tile's rows (op(a)) and columns (b), clamped on tail tiles.
   let a0 = min(tm * 2u, mv - 1u);
   let a1 = min(tm * 2u + 1u, mv - 1u);
-  let b0 = min(tn * 2u, nv - 1u);
-  let b1 = min(tn * 2u + 1u, nv - 1u);
-  let k0 = s * tp.chunk;
-  let k1 = min(tp.k, k0 + tp.chunk);
-  var c0l = vec4f(0.0);
-  var c0h = vec4f(0.0);
-  var c1l = vec4f(0.0);
-  var c1h = vec4f(0.0);
-  var c2l = vec4f(0.0);
-  var c2h = vec4f(0.0);
-  var c3l = vec4f(0.0);
-  var c3h = vec4f(0.0);
-  var c4l = vec4f(0.0);
-  var c4h = vec4f(0.0);
-  var c5l = vec4f(0.0);
-  var c5h = vec4f(0.0);
-  var c6l = vec4f(0.0);
-  var c6h = vec4f(0.0);
-  var c7l = vec4f(0.0);
-  var c7h = vec4f(0.0);
-  var ka = k0 * mv;
-  var kb = k0 * nv;
-  for (var kk = k0; kk < k1; kk++) {
-    let al = ta[ka + a0];
-    let ah = ta[ka + a1];
-    let bl = tb[kb + b0];
-    let bh = tb[kb + b1];
-    c0l = fma(vec4f(al.x), bl, c0l);
-    c0h = fma(vec4f(al.x), bh, c0h);
-    c1l = fma(vec4f(al.y), bl, c1l);
-    c1h = fma(vec4f(al.y), bh, c1h);
-    c2l = fma(vec4f(al.z), bl, c2l);
-    c2h = fma(vec4f(al.z), bh, c2h);
-    c3l = fma(vec4f(al.w), bl, c3l);
-    c3h = fma(vec4f(al.w), bh, c3h);
-    c4l = fma(vec4f(ah.x), bl, c4l);
-    c4h = fma(vec4f(ah.x), bh, c4h);
-    c5l = fma(vec4f(ah.y), bl, c5l);
-    c5h = fma(vec4f(ah.y), bh, c5h);
-    c6l = fma(vec4f(ah.z), bl, c6l);
-    c6h = fma(vec4f(ah.z), bh, c6h);
-    c7l = fma(vec4f(ah.w), bl, c7l);
-    c7h = fma(vec4f(ah.w), bh, c7h);
-    ka += mv;
-    kb += nv;
-  }
-  let base = s * tp.m * tp.n;
-  let m0 = tm * 8u;
-  let n0 = tn * 8u;
-  tn_store_row(m0, n0, base, c0l, c0h);
-  tn_store_row(m0 + 1u, n0, base, c1l, c1h);
-  tn_store_row(m0 + 2u, n0, base, c2l, c2h);
-  tn_store_row(m0 + 3u, n0, base, c3l, c3h);
-  tn_store_row(m0 + 4u, n0, base, c4l, c4h);
-  tn_store_row(m0 + 5u, n0, base, c5l, c5h);
-  tn_store_row(m0 + 6u, n0, base, c6l, c6h);
-  tn_store_row(m0 + 7u, n0, base, c7l, c7h);
-}
-
-// ---- gemm_tn4_12: gemm_tn4 with an 8-row x 12-column tile ------------------------------------------
-// Same bindings and layout as gemm_tn4; each k-step loads two vec4s of op(a) and three of b (20
-// components) for 96 FMAs (24 vec4 accumulators), against 16 for 64 in the 8x8 tile. Pays on
-// lavapipe where n is a multiple of 12 and not small (see gemm() in src/ops/matmul.ts); a tail
-// tile clamps its column loads like gemm_tn4 and stores only the vec4 groups below n.
-
-// Stores row `row` of the tile (columns col..col+11, whole vec4 groups, n % 4 == 0).
-fn tn12_store_row(row: u32, col: u32, base: u32, v0: vec4f, v1: vec4f, v2: vec4f) {
-  if (row >= tp.m) { return; }
-  let o = base + row * tp.n + col;
-  if (col < tp.n) {
-    tc[o] = v0.x;
-    tc[o + 1u] = v0.y;
-    tc[o + 2u] = v0.z;
-    tc[o + 3u] = v0.w;
-  }
-  if (col + 4u < tp.n) {
-    tc[o + 4u] = v1.x;
-    tc[o + 5u] = v1.y;
-    tc[o + 6u] = v1.z;
-    tc[o + 7u] = v1.w;
-  }
-  if (col + 8u < tp.n) {
-    tc[o + 8u] = v2.x;
-    tc[o + 9u] = v2.y;
-    tc[o + 10u] = v2.z;
-    tc[o + 11u] = v2.w;
-  }
-}
-
-@compute @workgroup_size(64)
-fn gemm_tn4_12(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
-  let tiles = tp.tiles_m * tp.tiles_n;
-  if (t >= tiles * tp.splits) { return; }
-  let s = t / tiles;
-  let r = t - s * tiles;
-  let tm = r / tp.tiles_n;
-  let tn = r - tm * tp.tiles_n;
-  let mv = tp.m / 4u;
-  let nv = tp.n / 4u;
-  // vec4 column indices of this tile's rows (op(a)) and columns (b), clamped on tail tiles.
-  let a0 = min(tm * 2u, mv - 1u);
-  let a1 = min(tm * 2u + 1u, mv - 1u);
-  let i0 = min(tn * 3u, nv - 1u);
-  let i1 = min(tn * 3u + 1u, nv - 1u);
-  let i2 = min(tn * 3u + 2u, nv - 1u);
+  let i0 = min(tn * TN_GROUPS, nv - 1u);
+  let i1 = min(tn * TN_GROUPS + 1u, nv - 1u);
+  let i2 = min(tn * TN_GROUPS + 2u, nv - 1u);
   let k0 = s * tp.chunk;
   let k1 = min(tp.k, k0 + tp.chunk);
   var c00 = vec4f(0.0);
@@ -341,45 +235,62 @@ fn gemm_tn4_12(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
     let ah = ta[ka + a1];
     let b0 = tb[kb + i0];
     let b1 = tb[kb + i1];
-    let b2 = tb[kb + i2];
+    var b2 = vec4f(0.0);
+    if (TN_GROUPS == 3u) { b2 = tb[kb + i2]; }
     c00 = fma(vec4f(al.x), b0, c00);
     c01 = fma(vec4f(al.x), b1, c01);
-    c02 = fma(vec4f(al.x), b2, c02);
+    if (TN_GROUPS == 3u) { c02 = fma(vec4f(al.x), b2, c02); }
     c10 = fma(vec4f(al.y), b0, c10);
     c11 = fma(vec4f(al.y), b1, c11);
-    c12 = fma(vec4f(al.y), b2, c12);
+    if (TN_GROUPS == 3u) { c12 = fma(vec4f(al.y), b2, c12); }
     c20 = fma(vec4f(al.z), b0, c20);
     c21 = fma(vec4f(al.z), b1, c21);
-    c22 = fma(vec4f(al.z), b2, c22);
+    if (TN_GROUPS == 3u) { c22 = fma(vec4f(al.z), b2, c22); }
     c30 = fma(vec4f(al.w), b0, c30);
     c31 = fma(vec4f(al.w), b1, c31);
-    c32 = fma(vec4f(al.w), b2, c32);
+    if (TN_GROUPS == 3u) { c32 = fma(vec4f(al.w), b2, c32); }
     c40 = fma(vec4f(ah.x), b0, c40);
     c41 = fma(vec4f(ah.x), b1, c41);
-    c42 = fma(vec4f(ah.x), b2, c42);
+    if (TN_GROUPS == 3u) { c42 = fma(vec4f(ah.x), b2, c42); }
     c50 = fma(vec4f(ah.y), b0, c50);
     c51 = fma(vec4f(ah.y), b1, c51);
-    c52 = fma(vec4f(ah.y), b2, c52);
+    if (TN_GROUPS == 3u) { c52 = fma(vec4f(ah.y), b2, c52); }
     c60 = fma(vec4f(ah.z), b0, c60);
     c61 = fma(vec4f(ah.z), b1, c61);
-    c62 = fma(vec4f(ah.z), b2, c62);
+    if (TN_GROUPS == 3u) { c62 = fma(vec4f(ah.z), b2, c62); }
     c70 = fma(vec4f(ah.w), b0, c70);
     c71 = fma(vec4f(ah.w), b1, c71);
-    c72 = fma(vec4f(ah.w), b2, c72);
+    if (TN_GROUPS == 3u) { c72 = fma(vec4f(ah.w), b2, c72); }
     ka += mv;
     kb += nv;
   }
   let base = s * tp.m * tp.n;
   let m0 = tm * 8u;
-  let n0 = tn * 12u;
-  tn12_store_row(m0, n0, base, c00, c01, c02);
-  tn12_store_row(m0 + 1u, n0, base, c10, c11, c12);
-  tn12_store_row(m0 + 2u, n0, base, c20, c21, c22);
-  tn12_store_row(m0 + 3u, n0, base, c30, c31, c32);
-  tn12_store_row(m0 + 4u, n0, base, c40, c41, c42);
-  tn12_store_row(m0 + 5u, n0, base, c50, c51, c52);
-  tn12_store_row(m0 + 6u, n0, base, c60, c61, c62);
-  tn12_store_row(m0 + 7u, n0, base, c70, c71, c72);
+  let n0 = tn * 4u * TN_GROUPS;
+  tn_store4(m0 + 0u, n0, base, c00);
+  tn_store4(m0 + 0u, n0 + 4u, base, c01);
+  if (TN_GROUPS == 3u) { tn_store4(m0 + 0u, n0 + 8u, base, c02); }
+  tn_store4(m0 + 1u, n0, base, c10);
+  tn_store4(m0 + 1u, n0 + 4u, base, c11);
+  if (TN_GROUPS == 3u) { tn_store4(m0 + 1u, n0 + 8u, base, c12); }
+  tn_store4(m0 + 2u, n0, base, c20);
+  tn_store4(m0 + 2u, n0 + 4u, base, c21);
+  if (TN_GROUPS == 3u) { tn_store4(m0 + 2u, n0 + 8u, base, c22); }
+  tn_store4(m0 + 3u, n0, base, c30);
+  tn_store4(m0 + 3u, n0 + 4u, base, c31);
+  if (TN_GROUPS == 3u) { tn_store4(m0 + 3u, n0 + 8u, base, c32); }
+  tn_store4(m0 + 4u, n0, base, c40);
+  tn_store4(m0 + 4u, n0 + 4u, base, c41);
+  if (TN_GROUPS == 3u) { tn_store4(m0 + 4u, n0 + 8u, base, c42); }
+  tn_store4(m0 + 5u, n0, base, c50);
+  tn_store4(m0 + 5u, n0 + 4u, base, c51);
+  if (TN_GROUPS == 3u) { tn_store4(m0 + 5u, n0 + 8u, base, c52); }
+  tn_store4(m0 + 6u, n0, base, c60);
+  tn_store4(m0 + 6u, n0 + 4u, base, c61);
+  if (TN_GROUPS == 3u) { tn_store4(m0 + 6u, n0 + 8u, base, c62); }
+  tn_store4(m0 + 7u, n0, base, c70);
+  tn_store4(m0 + 7u, n0 + 4u, base, c71);
+  if (TN_GROUPS == 3u) { tn_store4(m0 + 7u, n0 + 8u, base, c72); }
 }
 
 // ---- gemm_nn4: c = a · b with a [m, k], b [k, n], n % 4 == 0 --------------------------------------

@@ -6,7 +6,7 @@ import { MobilegradError } from '../device/errors.js';
 import type { Kernel, Uniforms } from '../kernel/define-kernel.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { moveTo, reduceMid } from './elementwise.js';
+import { sumSplits } from './elementwise.js';
 
 /** Stride and zero padding, the same along height and width. */
 export interface Conv2dOptions {
@@ -58,12 +58,8 @@ export function weightGrad(kernel: Kernel, tensors: Record<string, Tensor>, wSha
   const want = Math.max(1, Math.min(rows, Math.ceil(8192 / threadsPerSplit)));
   const chunk = Math.ceil(rows / want);
   const splits = Math.ceil(rows / chunk);
-  const size = wShape.reduce((a, b) => a * b, 1);
   const part = runKernel1(kernel, tensors, { shape: [splits, ...wShape] }, { ...uniforms, chunk, splits }, { constants });
-  if (splits === 1) return moveTo(part, wShape);
-  const summed = reduceMid(part, 1, splits, size);
-  part.release();
-  return moveTo(summed, wShape);
+  return sumSplits(part, splits, wShape);
 }
 
 /**

@@ -14,7 +14,7 @@ import { pickWidth } from '../../kernels/vec.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
-import { moveTo, reduceMid } from './elementwise.js';
+import { sumSplits } from './elementwise.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { convGeometry, weightGrad, type Conv2dOptions } from './conv2d.js';
 
@@ -206,8 +206,5 @@ function weightGradSlide(x: Tensor, g: Tensor, wShape: readonly number[], dims: 
   const part = runKernel1(pickWidth(depthwiseBackwardWSlide, c).kernel, { ux: x, udy: g }, { shape: [parts, ...wShape] }, {
     ...dims, pad: padding, wob, nsp, nch, rpt, ipt, m0, mend: m0 + steps,
   }, { constants: { K: k, S: stride, OWB: owb } });
-  if (parts === 1) return moveTo(part, wShape);
-  const summed = reduceMid(part, 1, parts, k * k * c);
-  part.release();
-  return moveTo(summed, wShape);
+  return sumSplits(part, parts, wShape);
 }

@@ -93,6 +93,17 @@ export function reduceMid(x: Tensor, outer: number, mid: number, inner: number, 
   return out;
 }
 
+/**
+ * @internal Partial sums `part` ([splits, ...] of split-K GEMMs and split weight gradients)
+ * summed over the splits into a tensor of `shape`; `part` is consumed (released or reused).
+ */
+export function sumSplits(part: Tensor, splits: number, shape: readonly number[]): Tensor {
+  if (splits === 1) return moveTo(part, shape);
+  const summed = reduceMid(part, 1, splits, part.size / splits);
+  part.release();
+  return moveTo(summed, shape);
+}
+
 /** a + b (b may be a number). */
 export function add(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return affine(a, 1, b);

@@ -4,14 +4,14 @@
  * again with transpose flags: for c = op(a) · op(b), dA and dB are GEMMs of dC with b and a.
  */
 import { subgroupGemmKernel, type SubgroupGemmConfig } from '../../kernels/gemm-subgroup.js';
-import { GEMM_TILE_M, GEMM_TILE_N, GEMM_TN12_TILE_N, gemmKernel, gemmNn4EpiKernel, gemmNn4Kernel, gemmTn4Kernel, gemmTn4x12Kernel, transposeKernel } from '../../kernels/matmul.js';
+import { GEMM_TILE_M, GEMM_TILE_N, GEMM_TN12_TILE_N, gemmKernel, gemmNn4EpiKernel, gemmNn4Kernel, gemmTn4Kernel, transposeKernel } from '../../kernels/matmul.js';
 import { epilogueConstants, epilogueTensors, type BnEpilogue } from './epilogue.js';
 import { getDevice } from '../device/device.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { moveTo, reduceMid, sumTo } from './elementwise.js';
+import { sumSplits, sumTo } from './elementwise.js';
 
 /** Options of {@link matmul}. */
 export interface MatmulOptions {
@@ -69,7 +69,7 @@ function columnGroups(n: number): number {
 }
 
 /**
- * Whether weight gradients with n columns run the 8x12 tile (gemm_tn4_12): where it pads n to
+ * Whether weight gradients with n columns run 8x12 tiles (gemm_tn4 with TN_GROUPS = 3): where it pads n to
  * at most 10 % more columns than the 8x8 tile does (n % 12 == 0, and 20, 44, 52, 68, 76, 88, ...).
  * Measured on lavapipe (CPU time, same process, equal splits) over MobileNetV3-Small's weight
  * gradients at batch 32: 1.05-1.16x at n = 24, 48, 72, 96, 120, 144, 240, 288, 576 and 88;
@@ -128,10 +128,13 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
     split = splitK(k, tilesM * tilesN, 1, m * n * k);
     // Weight gradients with rows of 4: the vec4-load variant (1.0-1.9x the scalar one, CPU time),
     // with an 8x12 tile where n suits it (tn12Pays).
-    if (tn4 && tn12Pays(n)) {
-      kernel = gemmTn4x12Kernel;
-      tilesN = Math.ceil(n / GEMM_TN12_TILE_N);
-    } else if (tn4) kernel = gemmTn4Kernel;
+    if (tn4) {
+      kernel = gemmTn4Kernel;
+      if (tn12Pays(n)) {
+        constants = { TN_GROUPS: 3 };
+        tilesN = Math.ceil(n / GEMM_TN12_TILE_N);
+      }
+    }
     // b transposed (input gradients below SG_MIN_K, or no subgroups): transpose b once, then b as
     // vec4 along n (MobileNetV3-Small's dX at K = 16-48: 1.09-1.14x CPU time with the transpose).
     else if (!transA && transB && !bias && n % 4 === 0 && m >= NT_MIN_M) {
@@ -146,22 +149,15 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
   const uniforms = { m, n, k, chunk, tiles_m: tilesM, tiles_n: tilesN, splits };
   // Without a bias the plain kernel's binding still needs a buffer; `a` stands in and is never read through it.
   let inputs: Record<string, Tensor> =
-    kernel === gemmTn4Kernel || kernel === gemmTn4x12Kernel ? { ta: a, tb: b } : kernel === gemmNn4Kernel || kernel === gemmNn4EpiKernel ? { na: a, nb: bT ?? b } : sg && !bias ? { a, b } : { a, b, bias: bias ?? a };
+    kernel === gemmTn4Kernel ? { ta: a, tb: b } : kernel === gemmNn4Kernel || kernel === gemmNn4EpiKernel ? { na: a, nb: bT ?? b } : sg && !bias ? { a, b } : { a, b, bias: bias ?? a };
   if (epi) {
     inputs = { ...inputs, ...epilogueTensors(epi) };
     constants = { ...constants, ...epilogueConstants(epi) };
   }
   const opts = constants ? { constants } : {};
-  if (splits === 1) {
-    const out = runKernel1(kernel, inputs, { shape: outShape }, uniforms, opts);
-    bT?.release();
-    return out;
-  }
-  const part = runKernel1(kernel, inputs, { shape: [splits, m * n] }, uniforms, opts);
+  const part = runKernel1(kernel, inputs, { shape: splits === 1 ? outShape : [splits, m * n] }, uniforms, opts);
   bT?.release();
-  const sum = reduceMid(part, 1, splits, m * n);
-  part.release();
-  return moveTo(sum, outShape);
+  return sumSplits(part, splits, outShape);
 }
 
 /**
