@@ -27,10 +27,16 @@ describe('mobilegrad bench', () => {
     }
   });
 
-  it('--eager measures the eager path', async () => {
+  it('--eager measures the eager path; --unfused the separate inference kernels', async () => {
     const r = await runCli(cli, ['bench', '--task', 'infer', '--image-size', '32', '--batch-size', '1', '--steps', '1', '--warmup', '1', '--eager', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).replay).toBe(false);
+    expect(JSON.parse(r.stdout)).toMatchObject({ replay: false, fused: true });
+    const u = await runCli(cli, ['bench', '--task', 'infer', '--image-size', '32', '--batch-size', '1', '--steps', '1', '--warmup', '1', '--unfused', '--json']);
+    expect(u.code, u.stderr).toBe(0);
+    const sep = JSON.parse(u.stdout);
+    expect(sep.fused).toBe(false);
+    // 34 Conv-BN layers and 6 residual adds each run a dispatch of their own when not fused.
+    expect(sep.dispatches_per_step).toBeGreaterThanOrEqual(JSON.parse(r.stdout).dispatches_per_step + 40);
   });
 
   it('refuses f16 plainly, and bad values with exit code 2', async () => {
@@ -42,5 +48,8 @@ describe('mobilegrad bench', () => {
     expect(bad.stderr).toMatch(/--task must be train or infer/);
     const size = await runCli(cli, ['bench', '--image-size', '7']);
     expect(size.code).toBe(2);
+    const unfused = await runCli(cli, ['bench', '--task', 'train', '--unfused']);
+    expect(unfused.code).toBe(2);
+    expect(unfused.stderr).toMatch(/--unfused applies to --task infer/);
   });
 });
