@@ -1,6 +1,5 @@
 /** `mobilegrad predict`: top classes of image files. */
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { init } from '../../device/device.js';
 import { decodeImageFile } from '../../data/decode-image-file.js';
 import { RESIZE_MODES, resizeRgb, type ResizeMode } from '../../data/resize.js';
@@ -61,7 +60,8 @@ export async function cmdPredict(argv: string[]): Promise<void> {
     return;
   }
   for (const r of results) {
-    process.stdout.write(`${basename(r.image)}\n`);
+    // The path as given: images in different folders often share a file name.
+    process.stdout.write(`${r.image}\n`);
     for (const t of r.top) process.stdout.write(`  ${(100 * t.probability).toFixed(1).padStart(5)}%  ${t.class}\n`);
   }
 }
