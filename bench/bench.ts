@@ -7,6 +7,7 @@
  *   --filter NAME    only cases whose name or group contains NAME (case-insensitive; repeatable)
  *   --split          also time each dispatch of a multi-kernel pass on its own
  *   --batch N        another batch size
+ *   --image-size N   the layer shapes at another input size (default 224; the trainer's demo uses 64)
  *   --out FILE       JSON path (default bench/results/kernels.json)
  *   --int8           int8 kernels against their float32 twins, int8 vs float32 inference (bench/int8.ts)
  *
@@ -33,6 +34,7 @@ interface Args {
   quick: boolean;
   filters: string[];
   batch: number | null;
+  imageSize: number;
   out: string;
   split: boolean;
   kernels: boolean;
@@ -40,7 +42,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, filters: [], batch: null, out: 'bench/results/kernels.json', split: false, kernels: true, e2e: null };
+  const a: Args = { quick: false, filters: [], batch: null, imageSize: 224, out: 'bench/results/kernels.json', split: false, kernels: true, e2e: null };
   const e2e: E2EOptions = {
     steps: 5, folderSteps: 20, folder: 'data/fashion-mnist/train', tfjs: false, batch128: false, noTorch: false, torchThreads: [2], alternate: 0,
     out: 'bench/results/e2e.json', chart: 'bench/results/e2e.png', only: [],
@@ -59,6 +61,7 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--split') a.split = true;
     else if (x === '--filter' || x.startsWith('--filter=')) a.filters.push(value().toLowerCase());
     else if (x === '--batch' || x.startsWith('--batch=')) a.batch = Number(value());
+    else if (x === '--image-size' || x.startsWith('--image-size=')) a.imageSize = Number(value());
     else if (x === '--out' || x.startsWith('--out=')) a.out = value();
     else if (x === '--e2e-only') a.kernels = false;
     else if (x === '--no-e2e') runE2e = false;
@@ -72,11 +75,12 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--folder-steps' || x.startsWith('--folder-steps=')) e2e.folderSteps = Number(value());
     else if (x === '--e2e-only-workload' || x.startsWith('--e2e-only-workload=')) e2e.only.push(value());
     else if (x === '--help' || x === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--filter NAME]... [--split] [--batch N] [--out FILE] [--e2e-only | --no-e2e] [--tfjs [--tfjs-dir DIR]] [--batch128] [--no-torch] [--e2e-steps N] [--folder-steps N] [--alternate N]');
+      console.log('usage: npm run bench -- [--quick] [--filter NAME]... [--split] [--batch N] [--image-size N] [--out FILE] [--e2e-only | --no-e2e] [--tfjs [--tfjs-dir DIR]] [--batch128] [--no-torch] [--e2e-steps N] [--folder-steps N] [--alternate N]');
       process.exit(0);
     } else throw new Error(`unknown argument ${x} (try --help)`);
   }
   if (a.batch !== null && !(Number.isInteger(a.batch) && a.batch > 0)) throw new Error('--batch must be a positive integer');
+  if (!(Number.isInteger(a.imageSize) && a.imageSize >= 32)) throw new Error('--image-size must be a whole number of pixels, at least 32 (the network downsamples 32x)');
   if (!e2e.torchThreads.every((t) => Number.isInteger(t) && t > 0)) throw new Error('--torch-threads takes positive integers, e.g. 2 or 2,1');
   if (!(Number.isInteger(e2e.steps) && e2e.steps > 0) || !(Number.isInteger(e2e.folderSteps) && e2e.folderSteps > 0)) throw new Error('--e2e-steps and --folder-steps must be positive integers');
   if (!(Number.isInteger(e2e.alternate) && e2e.alternate >= 0)) throw new Error('--alternate takes a whole number of rounds, e.g. 4');
@@ -194,7 +198,7 @@ async function main(): Promise<void> {
     return;
   }
   const batch = args.batch ?? (args.quick ? 8 : 32);
-  const imageSize = 224;
+  const imageSize = args.imageSize;
   const report = await mg.init();
   const adapter = [report.adapter.description || report.adapter.device, report.adapter.architecture, report.adapter.vendor].filter(Boolean).join(', ');
   const meta: Meta = {

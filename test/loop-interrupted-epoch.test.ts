@@ -43,18 +43,21 @@ describe('an interrupted epoch', () => {
     whole.model.release();
     expect(want.trainLoss).toBeGreaterThan(0);
 
-    // Stop after 2 of the 5 steps, then continue in the same run.
+    // Stop once 2 of the 5 steps are reported, then continue in the same run. Steps are pipelined
+    // (the next is issued before the last one's loss is read), so the step in flight when the stop
+    // is asked for completes and is reported too: 3 steps, each of them counted.
     const paused = makeRun(set);
     let steps = 0;
     expect(await paused.runEpoch({ onStep: () => steps++, shouldStop: () => steps >= 2 })).toBeNull();
-    expect(paused.position.stepInEpoch).toBe(2);
-    expect(paused.position.partial?.seen).toBe(8);
+    expect(steps).toBe(3);
+    expect(paused.position.stepInEpoch).toBe(3);
+    expect(paused.position.partial?.seen).toBe(12);
     const got = (await paused.runEpoch())!;
     expect(comparable(got)).toEqual(comparable(want));
     expect(paused.position.partial).toBeUndefined();
     paused.model.release();
 
-    // Stop after 3 steps, checkpoint, continue in a new run restored from the blob.
+    // Stop after 3 (+1 in flight) steps, checkpoint, continue in a new run restored from the blob.
     const first = makeRun(set);
     steps = 0;
     expect(await first.runEpoch({ onStep: () => steps++, shouldStop: () => steps >= 3 })).toBeNull();
@@ -62,7 +65,8 @@ describe('an interrupted epoch', () => {
     first.model.release();
     const second = makeRun(set);
     second.restore(blob);
-    expect(second.position.stepInEpoch).toBe(3);
+    expect(steps).toBe(4);
+    expect(second.position.stepInEpoch).toBe(4);
     const resumed = (await second.runEpoch())!;
     expect(comparable(resumed)).toEqual(comparable(want));
     second.model.release();

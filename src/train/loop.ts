@@ -194,46 +194,80 @@ export class TrainingRun {
       return { indices: b, augState, batch: { bytes: gatherImages(set, b), params: randomAugmentParams(b.length, cfg.imageSize, cfg.augmentation, aug), labels: Int32Array.from(b, (i) => set.labels[i]!) } };
     };
     const overlap = cfg.overlapData ?? true;
-    let next: PreparedBatch | null = null;
-    for (let s = first; s < batches.length; s++) {
-      if (ev.shouldStop?.()) {
-        // A batch drawn ahead was not trained on: the checkpoint resumes from the state before it.
-        this.position = { ...this.position, stepInEpoch: s, globalRngState: globalRng().getState(), augRngState: next?.augState ?? aug.getState(), partial: { lossSum, correct, seen } };
-        return null;
+    // Steps are pipelined: step s is issued (its readback started) before step s-1's loss and
+    // logits are awaited, so the GPU goes from one step to the next without waiting for the
+    // JavaScript between them (readback, metrics, drawing the next batch, encoding the replay).
+    // The readback's copies are queued before the next step can overwrite its outputs.
+    interface InFlight { s: number; lr: number; indices: number[]; labels: Int32Array; lossT: Tensor; logitsT: Tensor; read: Promise<[ArrayLike<number>, ArrayLike<number>]> }
+    let inflight: InFlight | null = null;
+    let mark = performance.now();
+    const finish = async (f: InFlight): Promise<void> => {
+      let lossArr: ArrayLike<number>, logitsArr: ArrayLike<number>;
+      try {
+        [lossArr, logitsArr] = await f.read;
+      } finally {
+        f.lossT.release();
+        f.logitsT.release();
       }
-      const ts = performance.now();
-      const cur: PreparedBatch = next ?? prepare(s);
-      next = null;
-      const b = cur.indices;
-      const labels = cur.batch.labels;
-      const lr = learningRateAt(this.position.globalStep, this.schedule);
-      optimizer.paramGroups.forEach((g, i) => (g.lr = lr * this.lrScales[i]!));
-      const [lossT, logitsT] = this.trainBatch(cur.batch);
-      // While the GPU runs this step, draw and gather the next batch (no GPU work: nothing waits on it).
-      if (overlap && s + 1 < batches.length) next = prepare(s + 1);
-      // Both read back at once: their waits overlap (one round trip a step, not two).
-      const [lossArr, logitsArr] = await Promise.all([lossT.toArray(), logitsT.toArray()]);
       const loss = lossArr[0]!;
-      const logits = logitsArr as Float32Array;
-      lossT.release();
-      logitsT.release();
-      this.trainSeconds += (performance.now() - ts) / 1000;
-      if (!Number.isFinite(loss)) throw new DivergedError(loss, epoch, s);
+      const now = performance.now();
+      this.trainSeconds += (now - mark) / 1000;
+      mark = now;
+      if (!Number.isFinite(loss)) throw new DivergedError(loss, epoch, f.s);
+      const { indices: b, labels } = f;
       for (let i = 0; i < b.length; i++) {
         let best = 0;
-        for (let c = 1; c < k; c++) if (logits[i * k + c]! > logits[i * k + best]!) best = c;
+        for (let c = 1; c < k; c++) if (logitsArr[i * k + c]! > logitsArr[i * k + best]!) best = c;
         if (best === labels[i]) correct++;
       }
       lossSum += loss * b.length;
       seen += b.length;
       seenNow += b.length;
       this.imagesSeen += b.length;
-      this.position.globalStep++;
-      const elapsed = (performance.now() - te) / 1000;
+      const elapsed = (now - te) / 1000;
       ev.onStep?.({
-        epoch, epochs: cfg.epochs, step: s, steps: batches.length, loss: lossSum / seen, accuracy: correct / seen,
-        imagesPerSecond: seenNow / Math.max(elapsed, 1e-9), etaSeconds: (batches.length - s - 1) * (elapsed / (s - first + 1)), lr,
+        epoch, epochs: cfg.epochs, step: f.s, steps: batches.length, loss: lossSum / seen, accuracy: correct / seen,
+        imagesPerSecond: seenNow / Math.max(elapsed, 1e-9), etaSeconds: (batches.length - f.s - 1) * (elapsed / (f.s - first + 1)), lr: f.lr,
       });
+    };
+    let next: PreparedBatch | null = null;
+    try {
+      for (let s = first; s < batches.length; s++) {
+        if (ev.shouldStop?.()) {
+          const last = inflight;
+          inflight = null;
+          if (last) await finish(last);
+          // A batch drawn ahead was not trained on: the checkpoint resumes from the state before it.
+          this.position = { ...this.position, stepInEpoch: s, globalRngState: globalRng().getState(), augRngState: next?.augState ?? aug.getState(), partial: { lossSum, correct, seen } };
+          return null;
+        }
+        const cur: PreparedBatch = next ?? prepare(s);
+        next = null;
+        const lr = learningRateAt(this.position.globalStep, this.schedule);
+        optimizer.paramGroups.forEach((g, i) => (g.lr = lr * this.lrScales[i]!));
+        const [lossT, logitsT] = this.trainBatch(cur.batch);
+        // toArray queues the copies and submits the step now; both are awaited below (one round trip).
+        const read = Promise.all([lossT.toArray(), logitsT.toArray()]);
+        read.catch(() => {}); // awaited in finish; an early throw elsewhere must not leave it unhandled
+        this.position.globalStep++;
+        const issued: InFlight = { s, lr, indices: cur.indices, labels: cur.batch.labels, lossT, logitsT, read };
+        const previous = inflight;
+        inflight = issued;
+        if (previous) await finish(previous);
+        // While the GPU runs step s, draw and gather the next batch (no GPU work: nothing waits on it).
+        if (overlap && s + 1 < batches.length) next = prepare(s + 1);
+      }
+      const last = inflight;
+      inflight = null;
+      if (last) await finish(last);
+    } finally {
+      // A throw (divergence) with a step still in flight: let its readback end before its tensors go.
+      if (inflight) {
+        const f: InFlight = inflight;
+        await f.read.catch(() => {});
+        f.lossT.release();
+        f.logitsT.release();
+      }
     }
     if (cfg.bnRecalibrate) await recalibrateBatchNorm(model, set, batches.flat(), this.batchSize);
     this.lastEval = this.valIdx.length ? await evaluate(model, set, this.valIdx, this.batchSize) : null;
