@@ -8,6 +8,7 @@
  *   --split          also time each dispatch of a multi-kernel pass on its own
  *   --batch N        another batch size
  *   --image-size N   the layer shapes at another input size (default 224; the trainer's demo uses 64)
+ *   --bn-small-rows N  training BatchNorm's one-dispatch kernels up to N rows per thread (0: never; default 512)
  *   --out FILE       JSON path (default bench/results/kernels.json)
  *   --int8           int8 kernels against their float32 twins, int8 vs float32 inference (bench/int8.ts)
  *
@@ -23,6 +24,7 @@
  */
 import * as mg from '../src/index.js';
 import type { DispatchRecord } from '../src/device/dispatcher.js';
+import { setBatchNormSmallRows } from '../src/ops/batchnorm.js';
 import { bestOf, measureCeilings, type Ceilings } from './ceilings.js';
 import { runE2E, type E2EOptions } from './e2e.js';
 import { runInt8Bench } from './int8.js';
@@ -62,6 +64,7 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--filter' || x.startsWith('--filter=')) a.filters.push(value().toLowerCase());
     else if (x === '--batch' || x.startsWith('--batch=')) a.batch = Number(value());
     else if (x === '--image-size' || x.startsWith('--image-size=')) a.imageSize = Number(value());
+    else if (x === '--bn-small-rows' || x.startsWith('--bn-small-rows=')) setBatchNormSmallRows(Number(value()));
     else if (x === '--out' || x.startsWith('--out=')) a.out = value();
     else if (x === '--e2e-only') a.kernels = false;
     else if (x === '--no-e2e') runE2e = false;
@@ -75,7 +78,7 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--folder-steps' || x.startsWith('--folder-steps=')) e2e.folderSteps = Number(value());
     else if (x === '--e2e-only-workload' || x.startsWith('--e2e-only-workload=')) e2e.only.push(value());
     else if (x === '--help' || x === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--filter NAME]... [--split] [--batch N] [--image-size N] [--out FILE] [--e2e-only | --no-e2e] [--tfjs [--tfjs-dir DIR]] [--batch128] [--no-torch] [--e2e-steps N] [--folder-steps N] [--alternate N]');
+      console.log('usage: npm run bench -- [--quick] [--filter NAME]... [--split] [--batch N] [--image-size N] [--bn-small-rows N] [--out FILE] [--e2e-only | --no-e2e] [--tfjs [--tfjs-dir DIR]] [--batch128] [--no-torch] [--e2e-steps N] [--folder-steps N] [--alternate N]');
       process.exit(0);
     } else throw new Error(`unknown argument ${x} (try --help)`);
   }

@@ -93,3 +93,42 @@ export const bnBackwardDx = defineVecKernel({
   workgroups: (u) => grid1d(u.blocks! * u.cv!, 64),
   cost: (u, _c, w) => ({ flops: 6 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (3 * u.m! + 6) }),
 });
+
+/**
+ * Channel groups per workgroup (override GC) of the one-dispatch kernels for rows of `cv`
+ * elements: fewer where there are few channels, so that several workgroups share the work.
+ */
+export function bnSmallGroups(cv: number): number {
+  return cv >= 64 ? 8 : cv >= 32 ? 4 : cv >= 16 ? 2 : 1;
+}
+
+const smallGroups = (u: Record<string, number | undefined>) => grid1d(Math.ceil(u.cv! / bnSmallGroups(u.cv!)) * 64, 64);
+
+/**
+ * Training forward in one dispatch for small M: batch mean and variance, running update, stats
+ * [2, C] (mean; invstd) and y = act(xhat * gamma + beta). Override GC (1, 2, 4, 8) channel groups
+ * per workgroup, 64 / GC row slices.
+ */
+export const bnSmallForward = defineVecKernel({
+  name: 'bn_small_forward',
+  source,
+  entry: 'small_forward',
+  inputs: ['nf_x', 'nf_gamma', 'nf_beta'],
+  outputs: ['nf_y', 'nf_stats'],
+  inouts: ['nf_run_mean', 'nf_run_var'],
+  uniforms: ['m', 'cv', 'eps', 'momentum'],
+  workgroups: smallGroups,
+  cost: (u, _c, w) => ({ flops: 7 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (2 * u.m! + 8) }),
+});
+
+/** Training backward in one dispatch for small M: dbeta, dgamma [C] and dx. Override GC as the forward. */
+export const bnSmallBackward = defineVecKernel({
+  name: 'bn_small_backward',
+  source,
+  entry: 'small_backward',
+  inputs: ['nb_x', 'nb_dy', 'nb_stats', 'nb_gamma', 'nb_beta'],
+  outputs: ['nb_dx', 'nb_dbeta', 'nb_dgamma'],
+  uniforms: ['m', 'cv'],
+  workgroups: smallGroups,
+  cost: (u, _c, w) => ({ flops: 12 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (3 * u.m! + 6) }),
+});

@@ -288,3 +288,129 @@ fn backward_dx(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
     dx_out[k] = k_out * dz;
   }
 }
+
+// ---- small tensors: one workgroup per GC channel groups does a whole direction ---------------
+// Where M is small (the late, low-resolution layers) the two-stage passes above are mostly launch
+// cost: three dispatches forward and three backward, each a few microseconds of work. Here one
+// dispatch does the forward (mean, centred variance, running update, normalise) and one the
+// backward (both sums, dbeta, dgamma, dx). A workgroup's 64 threads are 64/GC row slices x GC
+// channel groups (GC = 1, 2, 4 or 8, an override: workgroups = ceil(cv / GC)); each thread walks
+// rows r, r + 64/GC, ... and the slices are summed through workgroup memory. The tensor is read
+// three times forward and twice backward, which costs little at these sizes (cache-resident).
+override GC: u32 = 8u;
+var<workgroup> red_a: array<V, 64>;
+var<workgroup> red_b: array<V, 64>;
+
+struct SmallFwdParams { m: u32, cv: u32, eps: f32, momentum: f32 }
+@group(0) @binding(0) var<storage, read> nf_x: array<V>;
+@group(0) @binding(1) var<storage, read> nf_gamma: array<V>;
+@group(0) @binding(2) var<storage, read> nf_beta: array<V>;
+@group(0) @binding(3) var<storage, read_write> nf_y: array<V>;
+@group(0) @binding(4) var<storage, read_write> nf_stats: array<V>;
+@group(0) @binding(5) var<storage, read_write> nf_run_mean: array<V>;
+@group(0) @binding(6) var<storage, read_write> nf_run_var: array<V>;
+@group(0) @binding(7) var<uniform> nfp: SmallFwdParams;
+
+// Sum of red_a over the row slices of channel group `gl` (every thread computes it: no 2nd barrier).
+fn slices_a(gl: u32) -> V {
+  var t = V(0.0);
+  for (var q = 0u; q < 64u / GC; q++) { t += red_a[q * GC + gl]; }
+  return t;
+}
+fn slices_b(gl: u32) -> V {
+  var t = V(0.0);
+  for (var q = 0u; q < 64u / GC; q++) { t += red_b[q * GC + gl]; }
+  return t;
+}
+
+@compute @workgroup_size(64)
+fn small_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let gl = lid % GC;
+  let g = (wid.y * nwg.x + wid.x) * GC + gl;
+  let cv = nfp.cv;
+  // Lanes past the last channel group read the last one and store nothing (they still reach the barriers).
+  let gg = min(g, cv - 1u);
+  let k0 = (lid / GC) * cv + gg;
+  let step = (64u / GC) * cv;
+  let end = nfp.m * cv;
+  let mf = f32(nfp.m);
+  var s = V(0.0);
+  for (var k = k0; k < end; k += step) { s += nf_x[k]; }
+  red_a[lid] = s;
+  workgroupBarrier();
+  let mean = slices_a(gl) / mf;
+  var s2 = V(0.0);
+  for (var k = k0; k < end; k += step) {
+    let d = nf_x[k] - mean;
+    s2 = fma(d, d, s2);
+  }
+  red_b[lid] = s2;
+  workgroupBarrier();
+  let m2 = slices_b(gl);
+  let invstd = 1.0 / sqrt(m2 / mf + nfp.eps);
+  if (g >= cv) { return; }
+  if (lid < GC) {
+    nf_stats[g] = mean;
+    nf_stats[cv + g] = invstd;
+    nf_run_mean[g] = (1.0 - nfp.momentum) * nf_run_mean[g] + nfp.momentum * mean;
+    nf_run_var[g] = (1.0 - nfp.momentum) * nf_run_var[g] + nfp.momentum * (m2 / (mf - 1.0));
+  }
+  let gm = nf_gamma[g];
+  let bt = nf_beta[g];
+  for (var k = k0; k < end; k += step) {
+    nf_y[k] = act(fma((nf_x[k] - mean) * invstd, gm, bt));
+  }
+}
+
+struct SmallBwdParams { m: u32, cv: u32 }
+@group(0) @binding(0) var<storage, read> nb_x: array<V>;
+@group(0) @binding(1) var<storage, read> nb_dy: array<V>;
+@group(0) @binding(2) var<storage, read> nb_stats: array<V>;
+@group(0) @binding(3) var<storage, read> nb_gamma: array<V>;
+@group(0) @binding(4) var<storage, read> nb_beta: array<V>;
+@group(0) @binding(5) var<storage, read_write> nb_dx: array<V>;
+@group(0) @binding(6) var<storage, read_write> nb_dbeta: array<V>;
+@group(0) @binding(7) var<storage, read_write> nb_dgamma: array<V>;
+@group(0) @binding(8) var<uniform> nbp: SmallBwdParams;
+
+// Batch statistics (training): dx = gamma * invstd * (dz - (sum dz + xhat * sum dz*xhat) / M).
+@compute @workgroup_size(64)
+fn small_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let gl = lid % GC;
+  let g = (wid.y * nwg.x + wid.x) * GC + gl;
+  let cv = nbp.cv;
+  let gg = min(g, cv - 1u);
+  let k0 = (lid / GC) * cv + gg;
+  let step = (64u / GC) * cv;
+  let end = nbp.m * cv;
+  let mean = nb_stats[gg];
+  let invstd = nb_stats[cv + gg];
+  let gm = nb_gamma[gg];
+  let bt = nb_beta[gg];
+  var sdz = V(0.0);
+  var sdzx = V(0.0);
+  for (var k = k0; k < end; k += step) {
+    let xhat = (nb_x[k] - mean) * invstd;
+    let dz = nb_dy[k] * dact(fma(xhat, gm, bt));
+    sdz += dz;
+    sdzx = fma(dz, xhat, sdzx);
+  }
+  red_a[lid] = sdz;
+  red_b[lid] = sdzx;
+  workgroupBarrier();
+  let tdz = slices_a(gl);
+  let tdzx = slices_b(gl);
+  if (g >= cv) { return; }
+  if (lid < GC) {
+    nb_dbeta[g] = tdz;
+    nb_dgamma[g] = tdzx;
+  }
+  let cb = tdz / f32(nbp.m);
+  let cg = tdzx / f32(nbp.m);
+  let k_out = gm * invstd;
+  for (var k = k0; k < end; k += step) {
+    let xhat = (nb_x[k] - mean) * invstd;
+    let dz = nb_dy[k] * dact(fma(xhat, gm, bt));
+    nb_dx[k] = k_out * (dz - fma(xhat, cg, cb));
+  }
+}

@@ -1,7 +1,7 @@
 /** Batch normalisation over the channel (last) axis: forward kernels and backward rule side by side. */
 import { Activation, type ActivationName } from '../../kernels/activation.js';
 import {
-  bnApply, bnBackwardDx, bnBackwardFinal, bnBackwardPartial, bnEvalStats, bnStatsFinal, bnStatsPartial,
+  bnApply, bnBackwardDx, bnBackwardFinal, bnBackwardPartial, bnEvalStats, bnSmallBackward, bnSmallForward, bnSmallGroups, bnStatsFinal, bnStatsPartial,
 } from '../../kernels/batchnorm.js';
 import { pickWidth, type VecKernel } from '../../kernels/vec.js';
 import { attach } from '../autograd/graph.js';
@@ -43,6 +43,20 @@ function rowBlocks(m: number, cv: number): { rows: number; blocks: number } {
   return { rows, blocks: Math.ceil(m / rows) };
 }
 
+/**
+ * Training uses the one-dispatch kernels (bn_small_forward / bn_small_backward) when each thread
+ * walks at most this many rows (M / (64 / GC)); above it the two-stage passes spread the rows over
+ * more threads. Measured on lavapipe: see docs/benchmarks.md.
+ */
+let smallRowsPerThread = 512;
+
+/** @internal Sets the rows-per-thread limit of the one-dispatch training kernels (0: never use them); returns the previous one. For benchmarks and tests. */
+export function setBatchNormSmallRows(rows: number): number {
+  const old = smallRowsPerThread;
+  smallRowsPerThread = rows;
+  return old;
+}
+
 function describe(t: Tensor): string {
   return `[${t.shape.join(', ')}]`;
 }
@@ -79,7 +93,16 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, running: Runni
   const actConst = { KIND: kind };
 
   let stats: Tensor | undefined;
-  if (training) {
+  const gc = bnSmallGroups(cv);
+  const small = training && m <= smallRowsPerThread * (64 / gc);
+  let yFused: Tensor | undefined;
+  if (small) {
+    const out = runKernel(pick(bnSmallForward), { nf_x: x, nf_gamma: gamma, nf_beta: beta, nf_run_mean: running.mean, nf_run_var: running.var }, {
+      nf_y: { shape: x.shape }, nf_stats: { shape: [2, c] },
+    }, { m, cv, eps, momentum }, { constants: { ...actConst, GC: gc } });
+    yFused = out.nf_y!;
+    stats = out.nf_stats!;
+  } else if (training) {
     const { splits, chunk } = splitRows(m, cv);
     const part = runKernel1(kPart, { sx: x }, { shape: [splits, 2, c] }, { m, cv, splits, chunk });
     stats = runKernel1(pick(bnStatsFinal), { fpart: part, run_mean: running.mean, run_var: running.var }, { shape: [2, c] }, {
@@ -91,16 +114,25 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, running: Runni
   // [mean; invstd] tensor the backward needs is made only if a backward runs (fine-tuning).
   const evalStats = () => runKernel1(pick(bnEvalStats), { rm_in: running.mean, rv_in: running.var }, { shape: [2, c] }, { cv, eps });
   const blocks = rowBlocks(m, cv);
-  const y = training
+  const y = yFused ?? (training
     ? runKernel1(pick(bnApply), { ax: x, astats: stats!, agamma: gamma, abeta: beta, arv: stats! }, { shape: x.shape }, { m, cv, ...blocks, eps }, { constants: actConst })
     : runKernel1(pick(bnApply), { ax: x, astats: running.mean, agamma: gamma, abeta: beta, arv: running.var }, { shape: x.shape }, { m, cv, ...blocks, eps }, {
         constants: { ...actConst, FROM_RUNNING: 1 },
-      });
+      }));
 
   attach(y, 'batchNorm', [x, gamma, beta], (g) => {
     stats ??= evalStats();
     // Training needs the sums for dx too; eval needs them only for gamma and beta.
     const wantAffine = gamma.requiresGrad || beta.requiresGrad;
+    if (small && x.requiresGrad) {
+      const out = runKernel(pick(bnSmallBackward), { nb_x: x, nb_dy: g, nb_stats: stats, nb_gamma: gamma, nb_beta: beta }, {
+        nb_dx: { shape: x.shape }, nb_dbeta: { shape: [c] }, nb_dgamma: { shape: [c] },
+      }, { m, cv }, { constants: { ...actConst, GC: gc } });
+      stats.release();
+      if (!beta.requiresGrad) out.nb_dbeta!.release();
+      if (!gamma.requiresGrad) out.nb_dgamma!.release();
+      return [out.nb_dx!, gamma.requiresGrad ? out.nb_dgamma! : null, beta.requiresGrad ? out.nb_dbeta! : null];
+    }
     let dbeta: Tensor | null = null;
     let dgamma: Tensor | null = null;
     if (training || wantAffine) {

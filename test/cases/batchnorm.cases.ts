@@ -1,4 +1,5 @@
 import * as mg from '../../src/index.js';
+import { setBatchNormSmallRows } from '../../src/ops/batchnorm.js';
 import { cases } from '../support/cases.js';
 import { expectClose, expectTrue, prod, randomAwayFrom, randomData } from '../support/check.js';
 
@@ -151,6 +152,89 @@ async function gradcheckBN(shape: number[], training: boolean, seed: number, a: 
   [tx, tg, tb, running.mean, running.var].forEach((t) => t.release());
 }
 
+/**
+ * Runs `fn` with training BatchNorm on one path: the two-stage kernels ('two-stage') or the
+ * one-dispatch kernels for small M ('one-dispatch'), whatever the size would pick.
+ */
+async function onPath<T>(path: 'two-stage' | 'one-dispatch', fn: () => Promise<T>): Promise<T> {
+  const old = setBatchNormSmallRows(path === 'two-stage' ? 0 : Number.MAX_SAFE_INTEGER);
+  try {
+    return await fn();
+  } finally {
+    setBatchNormSmallRows(old);
+  }
+}
+const paths = ['two-stage', 'one-dispatch'] as const;
+
+/** Large M = 8*112*112 rows, and data with |mean| >> std: float32 statistics stay accurate. */
+async function largeAndOffset(): Promise<void> {
+  // Then mean ~100, std ~0.05: E[x^2] - E[x]^2 in float32 would lose the variance entirely.
+  await checkAgainstReference({ shape: [8, 112, 112, 3], seed: 8, momentum: 0.5 });
+  const shape = [8, 112, 112, 3];
+  const x = f32(channelData(shape, 9, 0, 0.05, 0.1).map((v) => v + 100));
+  const c = 3;
+  const running = { mean: mg.zeros([c]), var: mg.ones([c]) };
+  const tx = mg.tensor(x, shape);
+  const g = mg.ones([c]);
+  const b = mg.zeros([c]);
+  const y = mg.batchNorm(tx, g, b, running, { training: true, momentum: 1 });
+  const ref = refForward(x, c, new Float64Array(c).fill(1), new Float64Array(c), new Float64Array(c), new Float64Array(c).fill(1), true, 1, 1e-3, 'identity');
+  expectClose(await running.mean.toArray(), ref.runMean, 'offset data: batch mean', 1e-6, 0);
+  expectClose(await running.var.toArray(), ref.runVar, 'offset data: batch variance', 2e-3, 0);
+  expectClose(await y.toArray(), ref.y, 'offset data: y', 1e-3, 2e-3);
+  [running.mean, running.var, tx, g, b, y].forEach((t) => t.release());
+}
+
+/** Running statistics accumulate over steps; eval uses them; noGrad records nothing. */
+async function accumulate(): Promise<void> {
+  const shape = [2, 3, 3, 5];
+  const c = 5;
+  let rm: Float64Array = new Float64Array(c);
+  let rv: Float64Array = new Float64Array(c).fill(1);
+  const running = { mean: mg.zeros([c]), var: mg.ones([c]) };
+  const gamma = f32(randomData(c, 40, 0.5, 1.5));
+  const beta = f32(randomData(c, 41, -1, 1));
+  const tg = mg.tensor(gamma, [c], { requiresGrad: true });
+  const tb = mg.tensor(beta, [c], { requiresGrad: true });
+  for (let step = 0; step < 3; step++) {
+    const x = channelData(shape, 50 + step);
+    const tx = mg.tensor(x, shape);
+    const y = mg.noGrad(() => mg.batchNorm(tx, tg, tb, running, { training: true, momentum: 0.3 }));
+    expectTrue(y.gradFn === null && !y.requiresGrad, 'noGrad: batchNorm recorded a graph node');
+    const ref = refForward(x, c, gamma, beta, rm, rv, true, 0.3, 1e-3, 'identity');
+    expectClose(await y.toArray(), ref.y, `step ${step} y`, 1e-4, 1e-4);
+    rm = ref.runMean;
+    rv = ref.runVar;
+    expectClose(await running.mean.toArray(), rm, `step ${step} running mean`, 1e-5, 1e-6);
+    expectClose(await running.var.toArray(), rv, `step ${step} running var`, 1e-5, 1e-6);
+    tx.release();
+    y.release();
+  }
+  const x = channelData(shape, 60);
+  const tx = mg.tensor(x, shape);
+  const before = [await running.mean.toArray(), await running.var.toArray()];
+  const y = mg.batchNorm(tx, tg, tb, running, { training: false });
+  expectTrue(y.requiresGrad, 'eval batchNorm with trainable gamma records a node');
+  expectClose(await y.toArray(), refForward(x, c, gamma, beta, rm, rv, false, 0, 1e-3, 'identity').y, 'eval y', 1e-4, 1e-4);
+  expectClose(await running.mean.toArray(), before[0]!, 'eval leaves running mean', 0, 0);
+  expectClose(await running.var.toArray(), before[1]!, 'eval leaves running var', 0, 0);
+  [tx, y, tg, tb, running.mean, running.var].forEach((t) => t.release());
+}
+
+/** Finite differences: training and eval, [N,H,W,C] and [N,C], fused h-swish, scalar and vec4 kernels. */
+async function gradchecks(): Promise<void> {
+  await gradcheckBN([1, 3, 5, 3], true, 70);
+  await gradcheckBN([2, 2, 3, 7], true, 71);
+  await gradcheckBN([9, 4], true, 72);
+  await gradcheckBN([1, 3, 5, 3], false, 73);
+  await gradcheckBN([6, 5], false, 74);
+  await gradcheckBN([2, 3, 3, 3], true, 75, 'hswish');
+  // vec4 kernels
+  await gradcheckBN([2, 2, 3, 8], true, 76, 'hswish');
+  await gradcheckBN([6, 4], false, 77, 'relu');
+  await gradcheckBN([3, 2, 2, 4], true, 78);
+}
+
 export default cases('batchnorm', [
   ...([
     { shape: [1, 5, 7, 3], seed: 1 }, // batch 1, odd spatial, C = 3
@@ -168,80 +252,29 @@ export default cases('batchnorm', [
     { shape: [5, 36], seed: 24 },
     { shape: [4, 61, 67, 16], seed: 25, act: 'hswish' }, // many splits, rows not a multiple of the row block
     { shape: [2, 7, 7, 296], seed: 26, act: 'hswish' }, // more channel groups than a workgroup
-  ] as Setup[]).map((s): [string, () => Promise<void>] => [
-    `[${s.shape}]${s.act ? ` + ${s.act}` : ''}: training and eval forward, running update, backward vs float64`,
-    () => checkAgainstReference(s),
-  ]),
+  ] as Setup[]).flatMap((s) => paths.map((path): [string, () => Promise<void>] => [
+    `[${s.shape}]${s.act ? ` + ${s.act}` : ''}, ${path}: training and eval forward, running update, backward vs float64`,
+    () => onPath(path, () => checkAgainstReference(s)),
+  ])),
   [
-    'large M = 8*112*112 rows, and data with |mean| >> std, keep float32 statistics accurate',
-    async () => {
-      // Then mean ~100, std ~0.05: E[x^2] - E[x]^2 in float32 would lose the variance entirely.
-      await checkAgainstReference({ shape: [8, 112, 112, 3], seed: 8, momentum: 0.5 });
-      const shape = [8, 112, 112, 3];
-      const x = f32(channelData(shape, 9, 0, 0.05, 0.1).map((v) => v + 100));
-      const c = 3;
-      const running = { mean: mg.zeros([c]), var: mg.ones([c]) };
-      const tx = mg.tensor(x, shape);
-      const g = mg.ones([c]);
-      const b = mg.zeros([c]);
-      const y = mg.batchNorm(tx, g, b, running, { training: true, momentum: 1 });
-      const ref = refForward(x, c, new Float64Array(c).fill(1), new Float64Array(c), new Float64Array(c), new Float64Array(c).fill(1), true, 1, 1e-3, 'identity');
-      expectClose(await running.mean.toArray(), ref.runMean, 'offset data: batch mean', 1e-6, 0);
-      expectClose(await running.var.toArray(), ref.runVar, 'offset data: batch variance', 2e-3, 0);
-      expectClose(await y.toArray(), ref.y, 'offset data: y', 1e-3, 2e-3);
-      [running.mean, running.var, tx, g, b, y].forEach((t) => t.release());
-    },
+    'large M = 8*112*112 rows, and data with |mean| >> std, keep float32 statistics accurate (both paths)',
+    async () => { for (const p of paths) await onPath(p, largeAndOffset); },
   ],
   [
-    'running statistics accumulate over steps; eval uses them; noGrad records nothing',
+    'running statistics accumulate over steps; eval uses them; noGrad records nothing (both paths)',
+    async () => { for (const p of paths) await onPath(p, accumulate); },
+  ],
+  [
+    'gradcheck: training and eval, [N,H,W,C] and [N,C], fused h-swish, scalar and vec4 kernels (both paths)',
+    async () => { for (const p of paths) await onPath(p, gradchecks); },
+  ],
+  [
+    "the one-dispatch kernels at MobileNet's small-M layers: channels over and under a workgroup, lanes past the last group",
     async () => {
-      const shape = [2, 3, 3, 5];
-      const c = 5;
-      let rm: Float64Array = new Float64Array(c);
-      let rv: Float64Array = new Float64Array(c).fill(1);
-      const running = { mean: mg.zeros([c]), var: mg.ones([c]) };
-      const gamma = f32(randomData(c, 40, 0.5, 1.5));
-      const beta = f32(randomData(c, 41, -1, 1));
-      const tg = mg.tensor(gamma, [c], { requiresGrad: true });
-      const tb = mg.tensor(beta, [c], { requiresGrad: true });
-      for (let step = 0; step < 3; step++) {
-        const x = channelData(shape, 50 + step);
-        const tx = mg.tensor(x, shape);
-        const y = mg.noGrad(() => mg.batchNorm(tx, tg, tb, running, { training: true, momentum: 0.3 }));
-        expectTrue(y.gradFn === null && !y.requiresGrad, 'noGrad: batchNorm recorded a graph node');
-        const ref = refForward(x, c, gamma, beta, rm, rv, true, 0.3, 1e-3, 'identity');
-        expectClose(await y.toArray(), ref.y, `step ${step} y`, 1e-4, 1e-4);
-        rm = ref.runMean;
-        rv = ref.runVar;
-        expectClose(await running.mean.toArray(), rm, `step ${step} running mean`, 1e-5, 1e-6);
-        expectClose(await running.var.toArray(), rv, `step ${step} running var`, 1e-5, 1e-6);
-        tx.release();
-        y.release();
+      // GC = 1, 2, 4, 8 (kernels/batchnorm.ts bnSmallGroups) and channel counts that leave lanes idle.
+      for (const [shape, act] of [[[32, 2, 2, 576], 'hswish'], [[32, 4, 4, 40], 'identity'], [[3, 4, 4, 72], 'relu'], [[2, 3, 3, 100], 'hswish'], [[5, 7, 20], 'relu']] as [number[], Act][]) {
+        await onPath('one-dispatch', () => checkAgainstReference({ shape, seed: shape[3] ?? 99, act }));
       }
-      const x = channelData(shape, 60);
-      const tx = mg.tensor(x, shape);
-      const before = [await running.mean.toArray(), await running.var.toArray()];
-      const y = mg.batchNorm(tx, tg, tb, running, { training: false });
-      expectTrue(y.requiresGrad, 'eval batchNorm with trainable gamma records a node');
-      expectClose(await y.toArray(), refForward(x, c, gamma, beta, rm, rv, false, 0, 1e-3, 'identity').y, 'eval y', 1e-4, 1e-4);
-      expectClose(await running.mean.toArray(), before[0]!, 'eval leaves running mean', 0, 0);
-      expectClose(await running.var.toArray(), before[1]!, 'eval leaves running var', 0, 0);
-      [tx, y, tg, tb, running.mean, running.var].forEach((t) => t.release());
-    },
-  ],
-  [
-    'gradcheck: training and eval, [N,H,W,C] and [N,C], fused h-swish, scalar and vec4 kernels',
-    async () => {
-      await gradcheckBN([1, 3, 5, 3], true, 70);
-      await gradcheckBN([2, 2, 3, 7], true, 71);
-      await gradcheckBN([9, 4], true, 72);
-      await gradcheckBN([1, 3, 5, 3], false, 73);
-      await gradcheckBN([6, 5], false, 74);
-      await gradcheckBN([2, 3, 3, 3], true, 75, 'hswish');
-      // vec4 kernels
-      await gradcheckBN([2, 2, 3, 8], true, 76, 'hswish');
-      await gradcheckBN([6, 4], false, 77, 'relu');
-      await gradcheckBN([3, 2, 2, 4], true, 78);
     },
   ],
   [
