@@ -28,8 +28,17 @@ const MAX_DT = 16;
 const MAX_WIN = 64;
 const MAX_SLIDE_K = 5;
 // Row chunks per image column for the sliding kernels: a thread walks a whole column of blocks
-// unless that leaves fewer threads than this (small batches), then the column is split.
-const SLIDE_THREADS = 2048;
+// unless that leaves fewer threads than this (small batches), then the column is split. Each
+// chunk primes its window again, so long walks pay: 256 measured 1.3-2.5x faster than 2048 at
+// batch 1 (224 px) and at 64 px (batch 32) per forward / input-gradient pass, the same at 224/32.
+let SLIDE_THREADS = 256;
+
+/** @internal Sets the sliding kernels' thread target (SLIDE_THREADS); returns the previous one. For benchmarks. */
+export function setDepthwiseSlideThreads(threads: number): number {
+  const old = SLIDE_THREADS;
+  SLIDE_THREADS = threads;
+  return old;
+}
 // Threads the sliding weight gradient aims for (each adds K*K partial sums to reduce).
 const SLIDE_W_THREADS = 1024;
 
@@ -48,10 +57,14 @@ function slideChunks(blocks: number, threadsPerChunk: number): { nch: number; rp
  * 5x5 1.1-1.2x, where 1 x 4 was 0.9x and 1.1x) with 14 output rows or more: onto 7x7 (5x5,
  * 14x14 c288) the blocks stayed faster, too few rows to repay priming the window.
  */
-function forwardSlide(k: number, stride: number, ho: number): { ohb: number; owb: number } | null {
+function forwardSlide(k: number, stride: number, ho: number, wo: number): { ohb: number; owb: number } | null {
   if (k > MAX_SLIDE_K || !(stride === 1 || (stride === 2 && ho >= 14))) return null;
+  // An output of at most 4x4 is one block per thread (forwardBlocks): 1.15-1.2x the strip at 4x4
+  // and 2x2 (64-px training), where the strip primes its window for a few rows only.
+  if (ho <= 4 && wo <= 4) return null;
   const ohb = 1;
-  const owb = stride === 1 ? 4 : 1;
+  // Never wider than the image (a 2-wide output computed 4 wide would waste half the work).
+  const owb = stride === 1 ? Math.min(4, wo) : 1;
   return ((ohb - 1) * stride + k) * ((owb - 1) * stride + k) <= MAX_WIN ? { ohb, owb } : null;
 }
 
@@ -60,8 +73,11 @@ function forwardSlide(k: number, stride: number, ho: number): { ohb: number; owb
  * rows they read (fewer loads per output: the cost that dominates on CPU adapters); 4x4 measured
  * best for 3x3 windows on lavapipe, 2x8 for 5x5 at stride 1 (more outputs per loaded row).
  */
-function forwardBlocks(k: number, stride: number): { ohb: number; owb: number } {
-  let [ohb, owb] = k >= 5 && stride === 1 ? [2, 8] : [4, 4];
+function forwardBlocks(k: number, stride: number, ho: number, wo: number): { ohb: number; owb: number } {
+  let [ohb, owb] = k >= 5 && stride === 1 && !(ho <= 4 && wo <= 4) ? [2, 8] : [4, 4];
+  // Never larger than the output (small late layers: 2x2, 4x4: the whole output in one block).
+  ohb = Math.min(ohb, ho);
+  owb = Math.min(owb, wo);
   while (owb > 1 && (owb - 1) * stride + k > MAX_SPAN) owb--;
   while (ohb * owb > MAX_BLOCK) ohb--;
   return { ohb, owb };
@@ -109,7 +125,7 @@ export function depthwiseConv2dForward(x: Tensor, w: Tensor, options: Conv2dOpti
   const cv = c / width;
   const pick = (kv: { v1: typeof fwd; v4: typeof fwd }) => (width === 4 ? kv.v4 : kv.v1);
   const dims = { n, h, w: wd, cv, ho, wo };
-  const slide = forwardSlide(k, stride, ho);
+  const slide = forwardSlide(k, stride, ho, wo);
   let y: Tensor;
   if (slide) {
     const { ohb, owb } = slide;
@@ -119,7 +135,7 @@ export function depthwiseConv2dForward(x: Tensor, w: Tensor, options: Conv2dOpti
       constants: { K: k, S: stride, OHB: ohb, OWB: owb, ...(epi ? epilogueConstants(epi) : {}) },
     });
   } else {
-    const { ohb, owb } = forwardBlocks(k, stride);
+    const { ohb, owb } = forwardBlocks(k, stride, ho, wo);
     y = runKernel1(fwd, epi ? { x, wt: w, ...epilogueTensors(epi) } : { x, wt: w }, { shape: [n, ho, wo, c] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb), hob: Math.ceil(ho / ohb) }, {
       constants: { K: k, S: stride, OHB: ohb, OWB: owb, ...(epi ? epilogueConstants(epi) : {}) },
     });
@@ -145,7 +161,7 @@ function inputGrad(g: Tensor, w: Tensor, shape: readonly number[], dims: { n: nu
   const { n, h, w: wd, cv, ho, wo } = dims;
   const c = shape[3]!;
   if (k <= MAX_SLIDE_K && stride === 1 && k >= 4 && padding <= k - 1) {
-    const ohb = 1, owb = 4;
+    const ohb = 1, owb = Math.min(4, wd);
     if ((ohb - 1 + k) * (owb - 1 + k) <= MAX_WIN) {
       const wob = Math.ceil(wd / owb);
       return runKernel1(pickWidth(depthwiseForwardSlide, c).kernel, { sx: g, swt: w }, { shape }, { n, h: ho, w: wo, cv, ho: h, wo: wd, pad: k - 1 - padding, wob, ...slideChunks(Math.ceil(h / ohb), n * wob * cv) }, {
@@ -156,7 +172,7 @@ function inputGrad(g: Tensor, w: Tensor, shape: readonly number[], dims: { n: nu
   if (k <= MAX_SLIDE_K && (stride === 2 || (stride === 1 && k <= 3))) {
     const lo = Math.ceil((padding - k + 1) / stride);
     const dtOf = (ib: number) => Math.floor((ib - 1 + padding) / stride) - lo + 1;
-    const ihb = stride, iwb = 4;
+    const ihb = stride, iwb = stride === 1 ? Math.min(4, wd) : 4;
     const dtr = dtOf(ihb), dtc = dtOf(iwb);
     if (dtr * dtc <= MAX_WIN) {
       const iwbN = Math.ceil(wd / iwb);

@@ -128,14 +128,14 @@ const depthwiseShapes: Conv[] = [
   depthwise(1, 6, 7, 5, 7, 1, 3), // the same, scalar
   depthwise(3, 7, 7, 12, 3, 1, 1), // 7x7 map: one partial block per row and column (vec4)
   // Sliding-window kernels (threads walk chunks of row blocks down the image; small batches split the column):
-  depthwise(3, 11, 9, 200, 5, 1, 2), // 5x5 stride 1: chunks of 2 blocks of 2 rows, last chunk and row partial
-  depthwise(2, 17, 8, 340, 3, 1, 1), // 3x3 stride 1: chunks of 3 rows, the last one short
+  depthwise(3, 11, 9, 200, 5, 1, 2), // 5x5 stride 1: whole columns, partial strip at the right edge
+  depthwise(2, 17, 8, 340, 3, 1, 1), // 3x3 stride 1: whole columns, scalar
   depthwise(1, 9, 7, 12, 5, 2, 2), // 5x5 stride 2, batch 1, odd sizes (vec4)
-  depthwise(1, 29, 27, 700, 5, 2, 2), // 5x5 stride 2 with 15 output rows (sliding forward): 3 chunks of 5 rows; dx 2 chunks, the last short
+  depthwise(1, 29, 27, 700, 5, 2, 2), // 5x5 stride 2 with 15 output rows (sliding forward), whole columns
   depthwise(1, 15, 10, 5, 3, 2, 1), // 3x3 stride 2 dx, odd rows, scalar
-  depthwise(1, 29, 29, 136, 3, 2, 1), // 3x3 stride 2, 15 output rows (sliding forward): 5 chunks of 3 rows (vec4)
-  depthwise(1, 29, 29, 134, 3, 2, 1), // the same, scalar: 2 chunks, the last one short
-  depthwise(1, 13, 11, 6, 5, 1, 1), // 5x5 stride 1 with padding 1 (dx as the rotated forward with pad 3), scalar
+  depthwise(1, 29, 29, 136, 3, 2, 1), // 3x3 stride 2, 15 output rows (sliding forward), vec4
+  depthwise(1, 29, 29, 134, 3, 2, 1), // the same, scalar
+  depthwise(1, 13, 11, 6, 5, 1, 1), // 5x5 stride 1 with padding 1 (dx as the rotated forward with pad 3), scalar: one row per chunk
   // Sliding weight gradient (strips of output columns, all taps; images or row chunks per thread):
   depthwise(1, 13, 11, 8, 3, 2, 1), // 3x3 stride 2, batch 1, odd sizes: one step per chunk, dy cache primed from the row above (vec4)
   depthwise(5, 6, 5, 400, 3, 1, 1), // 3x3 stride 1: two images per thread, the last group one image; odd width, partial strip
@@ -144,8 +144,15 @@ const depthwiseShapes: Conv[] = [
   depthwise(3, 10, 9, 7, 5, 2, 2), // 5x5 stride 2 onto 5 rows: the per-ky kernel, odd width, scalar
   depthwise(2, 29, 28, 6, 5, 2, 2), // 5x5 stride 2 onto 15 rows: chunks of 3 steps, scalar
   depthwise(1, 9, 8, 4, 2, 2, 0), // even window, no padding
-  depthwise(2, 19, 19, 64, 3, 1, 1), // 3x3 stride 1: chunks of 5 steps, the last one 4
-  depthwise(1, 14, 15, 200, 5, 1, 2), // 5x5 stride 1: chunks of 5 steps primed with 4 dy rows, the last one 4
+  depthwise(2, 19, 19, 64, 3, 1, 1), // 3x3 stride 1: forward and dx in chunks of 10 rows, the last 9; weight gradient in chunks
+  depthwise(1, 14, 15, 200, 5, 1, 2), // 5x5 stride 1: forward and dx in 2 chunks of 7 rows; weight gradient in chunks primed with 4 dy rows
+  // Column chunks with a short last one (src/ops/depthwise-conv2d.ts SLIDE_THREADS = 256), and outputs of at most 4x4 (one block each):
+  depthwise(1, 17, 12, 64, 5, 1, 2), // 5x5 stride 1: forward and dx in 6 chunks of 3 rows, the last 2 (vec4)
+  depthwise(1, 29, 27, 20, 5, 2, 2), // 5x5 stride 2 onto 15 rows: 4 chunks of 4 rows, the last 3 (vec4)
+  depthwise(1, 29, 27, 5, 3, 2, 1), // 3x3 stride 2 onto 15 rows: the same chunks, scalar
+  depthwise(3, 4, 4, 24, 5, 1, 2), // 4x4 output, 5x5: one 4x4 block per thread (vec4)
+  depthwise(2, 2, 2, 12, 5, 1, 2), // 2x2 output: one 2x2 block; every tap but the centre 2x2 in the padding
+  depthwise(2, 4, 3, 7, 5, 2, 2), // 2x2 output from 4x3 at stride 2, scalar
 ];
 
 async function expectThrows(what: string, fn: () => unknown, mention: string): Promise<void> {
