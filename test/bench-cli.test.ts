@@ -24,7 +24,12 @@ describe('mobilegrad bench', () => {
         expect(m[k], k).toBeGreaterThan(0);
       }
       expect(m.images_per_second).toBeCloseTo((2 / m.ms_per_step) * 1000, 6);
+      // Training steps are pipelined as the trainer runs them; inference latency is not.
+      expect(m.pipelined).toBe(task === 'train');
     }
+    const seq = await runCli(cli, ['bench', '--task', 'train', '--image-size', '32', '--batch-size', '2', '--steps', '1', '--warmup', '2', '--sequential', '--json']);
+    expect(seq.code, seq.stderr).toBe(0);
+    expect(JSON.parse(seq.stdout)).toMatchObject({ pipelined: false, steps: 1 });
   });
 
   it('--eager measures the eager path; --unfused the separate inference kernels', async () => {

@@ -34,6 +34,13 @@ export interface MeasureOptions {
   multiTensor?: boolean;
   /** Inference: Conv, BatchNorm, activation (and residual) in one kernel (default true; src/ops/conv-bn-act.ts). */
   fuse?: boolean;
+  /**
+   * Issue step s before awaiting step s-1's output, as the trainer does (src/train/loop.ts), so the
+   * GPU does not idle while JavaScript reads a result and issues the next step; a step's time is
+   * then the interval between consecutive results. Default: true for training, false for inference
+   * (batch-1 latency is a request's own round trip).
+   */
+  pipeline?: boolean;
 }
 
 /** One configuration's steady-state numbers. */
@@ -44,6 +51,8 @@ export interface Measurement {
   replay: boolean;
   /** Inference ran the fused Conv-BN-activation kernels. */
   fused: boolean;
+  /** Steps were pipelined (see {@link MeasureOptions.pipeline}): ms_per_step is the interval between results. */
+  pipelined: boolean;
   steps: number;
   warmup: number;
   /** Median wall time of a step, from issuing it to its loss (or logits) on the CPU. */
@@ -128,30 +137,61 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   const submit: number[] = [];
   let dispatches = 0;
   let submits = 0;
+  const pipeline = o.pipeline ?? o.task === 'train';
   try {
-    for (let i = 0; i < warmup + steps; i++) {
-      const c0 = { ...device.dispatcher.counters };
-      const t0 = performance.now();
-      const [out] = recorder.run(`${o.task}|${n}|${size}`, step);
-      const te = performance.now();
-      // Issuing ends with the submit (Dawn builds the Vulkan command buffer there, on this thread).
-      device.dispatcher.flush();
-      const t1 = performance.now();
-      await out!.toArray();
+    // With pipelining, step i's wall time is from step i-1's result to step i's.
+    let pending: { i: number; t0: number; out: Tensor; read: Promise<unknown> } | null = null;
+    let lastDone = 0;
+    const finish = async (f: NonNullable<typeof pending>) => {
+      try {
+        await f.read;
+      } finally {
+        f.out.release();
+      }
       const t2 = performance.now();
-      out!.release();
-      if (i < warmup) continue;
-      js.push(t1 - t0);
-      encode.push(te - t0);
-      submit.push(t1 - te);
-      wall.push(t2 - t0);
-      dispatches += device.dispatcher.counters.dispatches - c0.dispatches;
-      submits += device.dispatcher.counters.submits - c0.submits;
+      if (f.i >= warmup) wall.push(t2 - (pipeline ? lastDone : f.t0));
+      lastDone = t2;
+    };
+    try {
+      for (let i = 0; i < warmup + steps; i++) {
+        const c0 = { ...device.dispatcher.counters };
+        const t0 = performance.now();
+        const [out] = recorder.run(`${o.task}|${n}|${size}`, step);
+        const te = performance.now();
+        // Issuing ends with the submit (Dawn builds the Vulkan command buffer there, on this thread).
+        device.dispatcher.flush();
+        const t1 = performance.now();
+        // toArray queues the copy of this step's output before anything later can overwrite it.
+        const issued = { i, t0, out: out!, read: out!.toArray() };
+        issued.read.catch(() => {});
+        if (i >= warmup) {
+          js.push(t1 - t0);
+          encode.push(te - t0);
+          submit.push(t1 - te);
+          dispatches += device.dispatcher.counters.dispatches - c0.dispatches;
+          submits += device.dispatcher.counters.submits - c0.submits;
+        }
+        if (!pipeline) {
+          await finish(issued);
+          continue;
+        }
+        const previous = pending;
+        pending = issued;
+        if (previous) await finish(previous);
+      }
+      const last = pending;
+      pending = null;
+      if (last) await finish(last);
+    } finally {
+      if (pending) {
+        await pending.read.catch(() => {});
+        pending.out.release();
+      }
     }
     const stats = device.pool.stats();
     const ms = median(wall);
     return {
-      task: o.task, image_size: size, batch_size: n, replay: recorder.recorded, fused: o.task === 'infer' && fuse, steps, warmup,
+      task: o.task, image_size: size, batch_size: n, replay: recorder.recorded, fused: o.task === 'infer' && fuse, pipelined: pipeline, steps, warmup,
       ms_per_step: ms, images_per_second: (n / ms) * 1000, best_ms_per_step: Math.min(...wall), js_ms_per_step: median(js),
       js_encode_ms_per_step: median(encode), js_submit_ms_per_step: median(submit),
       dispatches_per_step: dispatches / steps, submits_per_step: submits / steps,

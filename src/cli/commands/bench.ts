@@ -16,6 +16,7 @@ const BENCH_FLAGS: FlagSpec = {
   classes: { type: 'number', help: 'classifier outputs (10)' },
   precision: { type: 'string', help: 'f32 (f16 is not available yet)' },
   eager: { type: 'boolean', help: 'run every step eagerly instead of recording it once and replaying it' },
+  sequential: { type: 'boolean', help: 'wait for each step before issuing the next (default for training: pipelined, as the trainer runs)' },
   unfused: { type: 'boolean', help: 'infer with Conv, BatchNorm and activation as separate kernels (default: one fused kernel each)' },
   json: { type: 'boolean', help: 'print one JSON line' },
   help: { type: 'boolean', help: 'show this help' },
@@ -43,14 +44,14 @@ export async function cmdBench(argv: string[]): Promise<void> {
   const warmup = wholeNumber(flags.warmup, 'warmup', 3, 0);
   const numClasses = wholeNumber(flags.classes, 'classes', 10, 2);
   const report = await init();
-  const m = await measure({ task, imageSize, batchSize, steps, warmup, numClasses, replay: !flags.eager, fuse: !flags.unfused });
+  const m = await measure({ task, imageSize, batchSize, steps, warmup, numClasses, replay: !flags.eager, fuse: !flags.unfused, ...(flags.sequential ? { pipeline: false } : {}) });
   const adapter = report.adapter.description || report.adapter.device || report.adapter.vendor;
   const out = { ...m, precision, classes: numClasses, adapter };
   if (flags.json) return void process.stdout.write(JSON.stringify(out) + '\n');
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
   process.stdout.write(
     `${task} ${imageSize}x${imageSize}, batch ${batchSize}, ${m.replay ? 'recorded step replayed' : 'eager'}${task === 'infer' ? (m.fused ? ', fused Conv-BN-activation' : ', separate kernels') : ''} (${adapter})\n` +
-      `  ${m.images_per_second.toFixed(2)} images/s, ${m.ms_per_step.toFixed(1)} ms per step (median of ${steps}, ${warmup} warm-up)\n` +
+      `  ${m.images_per_second.toFixed(2)} images/s, ${m.ms_per_step.toFixed(1)} ms per step (median of ${steps}, ${warmup} warm-up${m.pipelined ? '; steps pipelined: the interval between results' : ''})\n` +
       `  JavaScript ${m.js_ms_per_step.toFixed(3)} ms per step (encode ${m.js_encode_ms_per_step.toFixed(2)}, submit ${m.js_submit_ms_per_step.toFixed(2)}), ${m.dispatches_per_step.toFixed(0)} dispatches, ${m.submits_per_step.toFixed(1)} submits\n` +
       `  peak GPU memory ${mib(m.peak_gpu_bytes)}\n`,
   );
