@@ -11,6 +11,7 @@ import { Module, Sequential } from '../nn/module.js';
 import { add } from '../ops/elementwise.js';
 import { convBnAct, convBnActSupports } from '../ops/conv-bn-act.js';
 import { isGradEnabled } from '../autograd/graph.js';
+import { inferenceFusionEnabled, setInferenceFusion } from '../nn/inference-fusion.js';
 import { resolveConfig, type BlockActivation, type CustomActivation, type MobileNetV3Options, type ResolvedBlockConfig } from './mobilenet-v3-config.js';
 
 /** A custom activation as a module (no parameters), so it sits where torchvision's activation does. */
@@ -49,7 +50,7 @@ export class ConvBNAct extends Module {
    * channels not in fours. The caller then runs the separate ops.
    */
   fusedForward(x: Tensor, residual?: Tensor): Tensor | null {
-    if (!inferenceFusion || this.training || this.bn.training || typeof this.act !== 'string') return null;
+    if (!inferenceFusionEnabled() || this.training || this.bn.training || typeof this.act !== 'string') return null;
     if (this.conv.hasBias || !convBnActSupports(this.conv.outChannels)) return null;
     if (this.hasForwardHooks || this.conv.hasForwardHooks || this.bn.hasForwardHooks || this.activation?.hasForwardHooks) return null;
     if (isGradEnabled() && (x.requiresGrad || residual?.requiresGrad || this.parameters().some((p) => p.requiresGrad))) return null;
@@ -58,18 +59,7 @@ export class ConvBNAct extends Module {
   }
 }
 
-let inferenceFusion = true;
-
-/**
- * Turns the fused inference path of {@link ConvBNAct} on (default) or off; returns the previous
- * setting. Off runs the separate conv and BatchNorm kernels in evaluation too (tests and the
- * benchmark compare the two).
- */
-export function setInferenceFusion(on: boolean): boolean {
-  const prev = inferenceFusion;
-  inferenceFusion = on;
-  return prev;
-}
+export { setInferenceFusion };
 
 /** The bneck block: expand (1x1), depthwise, optional SE, project (1x1, linear); residual when shapes allow. */
 export class InvertedResidual extends Module {

@@ -3,6 +3,9 @@ import type { ActivationName } from '../../kernels/activation.js';
 import { activation } from '../ops/activation.js';
 import { reshape } from '../ops/elementwise.js';
 import { dropout, globalAvgPool, linear, mul } from '../ops/index.js';
+import { linearActFused } from '../ops/matmul.js';
+import { isGradEnabled } from '../autograd/graph.js';
+import { inferenceFusionEnabled } from './inference-fusion.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { constant, kaimingNormalFanOut, normal } from './init.js';
 import { Module } from './module.js';
@@ -57,9 +60,19 @@ export class SqueezeExcitation extends Module {
   forward(x: Tensor): Tensor {
     const [n, , , c] = x.shape as [number, number, number, number];
     const pooled = globalAvgPool(x);
-    const h = activation(this.fc1.call(pooled), 'relu');
-    const gate = activation(this.fc2.call(h), 'hsigmoid');
+    const h = this.fused(this.fc1, pooled, 'relu') ?? activation(this.fc1.call(pooled), 'relu');
+    const gate = this.fused(this.fc2, h, 'hsigmoid') ?? activation(this.fc2.call(h), 'hsigmoid');
     return mul(x, reshape(gate, [n, 1, 1, c]));
+  }
+
+  /**
+   * fc + activation as one kernel (src/ops/matmul.ts linearActFused: a few rows, no gradient
+   * needed, no hooks on the layer), or null: the caller runs them separately.
+   */
+  private fused(fc: SEConv, x: Tensor, act: ActivationName): Tensor | null {
+    if (!inferenceFusionEnabled() || this.hasForwardHooks || fc.hasForwardHooks) return null;
+    if (isGradEnabled() && (x.requiresGrad || fc.parameters().some((p) => p.requiresGrad))) return null;
+    return linearActFused(x, fc.weight, fc.bias, act);
   }
 }
 
@@ -70,7 +83,13 @@ class SEConv extends Module {
     this.addParameter('weight', kaimingNormalFanOut([inC, outC], outC), 'io1x1');
     this.addParameter('bias', constant([outC], 0), 'same');
   }
+  get weight(): Tensor {
+    return this.tensorOf('weight');
+  }
+  get bias(): Tensor {
+    return this.tensorOf('bias');
+  }
   forward(x: Tensor): Tensor {
-    return linear(x, this.tensorOf('weight'), this.tensorOf('bias'));
+    return linear(x, this.weight, this.bias);
   }
 }

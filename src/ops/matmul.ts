@@ -6,6 +6,8 @@
 import { subgroupGemmKernel, type SubgroupGemmConfig } from '../../kernels/gemm-subgroup.js';
 import { GEMM_TILE_M, GEMM_TILE_N, GEMM_TN12_TILE_N, gemmKernel, gemmNn4EpiKernel, gemmNn4Kernel, gemmTn4Kernel, transposeKernel } from '../../kernels/matmul.js';
 import { epilogueConstants, epilogueTensors, type BnEpilogue } from './epilogue.js';
+import { gemvKernel } from '../../kernels/gemv.js';
+import { Activation, type ActivationName } from '../../kernels/activation.js';
 import { getDevice } from '../device/device.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
@@ -97,6 +99,7 @@ function splitK(k: number, lanes: number, step: number, macs = Infinity): { chun
  * buffers only (any shapes with the right element counts: views cost nothing). No autograd.
  */
 function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boolean, transB: boolean, outShape: readonly number[], bias?: Tensor, epi?: BnEpilogue): Tensor {
+  if (gemvSuits(m, n, transA, transB) && !epi) return gemv(a, b, m, k, n, outShape, bias, 'identity');
   // Weight gradients (op(a) transposed, k = batch x pixels) measured slower on the subgroup kernel
   // (0.7-0.9x, split-K over very long k), so they stay on the plain one.
   const sg = gemmPath === 'auto' && !transA && k >= SG_MIN_K && n % 4 === 0 && k % 4 === 0 ? subgroupSize() : null;
@@ -158,6 +161,42 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
   const part = runKernel1(kernel, inputs, { shape: splits === 1 ? outShape : [splits, m * n] }, uniforms, opts);
   bT?.release();
   return sumSplits(part, splits, outShape);
+}
+
+// Rows up to which a product with b [k, n] runs gemv (one row per invocation) instead of the
+// 8-row tiles. Measured on lavapipe: see docs/benchmarks.md.
+let GEMV_MAX_ROWS = 4;
+
+/** @internal Sets the most rows a product runs through gemv (0: never); returns the previous value. For benchmarks. */
+export function setGemvMaxRows(rows: number): number {
+  const old = GEMV_MAX_ROWS;
+  GEMV_MAX_ROWS = rows;
+  return old;
+}
+
+function gemvSuits(m: number, n: number, transA: boolean, transB: boolean): boolean {
+  return gemmPath === 'auto' && m <= GEMV_MAX_ROWS && !transA && !transB && n % 4 === 0;
+}
+
+/** y = act(a · b + bias) through the gemv kernel (a [m, k], b [k, n], n % 4 == 0). No autograd. */
+function gemv(a: Tensor, b: Tensor, m: number, k: number, n: number, outShape: readonly number[], bias: Tensor | undefined, act: ActivationName): Tensor {
+  return runKernel1(gemvKernel, { gv_x: a, gv_w: b, gv_bias: bias ?? b }, { shape: outShape }, { m, n4: n / 4, k }, {
+    constants: { HAS_BIAS: bias ? 1 : 0, KIND: Activation[act] },
+  });
+}
+
+/**
+ * act(linear(x, w, b)) in one kernel where it can (a few rows, out % 4 == 0; forward only: call it
+ * where no gradient is needed, as the SE blocks do in evaluation), else the separate ops.
+ * @returns null when the fused kernel does not apply (the caller runs linear and the activation).
+ */
+export function linearActFused(x: Tensor, w: Tensor, b: Tensor | undefined, act: ActivationName): Tensor | null {
+  const inF = x.shape[x.shape.length - 1]!;
+  if (x.shape.length < 2 || w.shape.length !== 2 || inF !== w.shape[0] || (b && (b.shape.length !== 1 || b.shape[0] !== w.shape[1]))) return null;
+  const outF = w.shape[1]!;
+  const rows = x.size / inF;
+  if (!gemvSuits(rows, outF, false, false) || x.dtype !== 'f32' || w.dtype !== 'f32') return null;
+  return gemv(x, w, rows, inF, outF, [...x.shape.slice(0, -1), outF], b, act);
 }
 
 /**

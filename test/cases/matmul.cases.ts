@@ -1,6 +1,7 @@
 import * as mg from '../../src/index.js';
 import { cases } from '../support/cases.js';
 import { CheckError, expectClose, expectTrue, prod, randomData } from '../support/check.js';
+import { linearActFused } from '../../src/ops/matmul.js';
 
 /** Product and both gradients of c = op(a) · op(b) in float64; gradients in a's and b's stored layouts. */
 function refGemm(a: Float64Array, b: Float64Array, g: Float64Array, m: number, k: number, n: number, tA: boolean, tB: boolean) {
@@ -212,6 +213,50 @@ export default cases('matmul', [
       expectTrue(y3.shape.join() === '2,3,5', `linear on [2, 3, 6] gives [${y3.shape}]`);
       await mg.gradcheck((p, q, r) => mg.linear(p, q, r), [x3, w, b]);
       for (const t of [x, w, b, x3, y3]) t.release();
+    },
+  ],
+  [
+    'a few rows (gemv): linear with and without bias, forward and gradients vs float64, gradcheck; fused activations',
+    async () => {
+      // One to four rows with out % 4 == 0 take the gemv kernel: k odd, k < 4 (no unrolled step),
+      // k = 1, and MobileNet's SE and classifier shapes at batch 1.
+      for (const [rows, inF, outF] of [[1, 577, 16], [3, 5, 12], [4, 96, 24], [2, 1, 8], [1, 3, 4], [1, 576, 144], [2, 576, 1024]]) {
+        for (const withBias of [true, false]) {
+          const x = randomData(rows! * inF!, seed++);
+          const w = randomData(inF! * outF!, seed++);
+          const bias = randomData(outF!, seed++);
+          const g = randomData(rows! * outF!, seed++);
+          const tx = mg.tensor(x, [rows!, inF!], { requiresGrad: true });
+          const tw = mg.tensor(w, [inF!, outF!], { requiresGrad: true });
+          const tbias = mg.tensor(bias, [outF!]);
+          const y = withBias ? mg.linear(tx, tw, tbias) : mg.linear(tx, tw);
+          const want = refGemm(x, w, g, rows!, inF!, outF!, false, false);
+          const c = want.c.map((v, i) => v + (withBias ? bias[i % outF!]! : 0));
+          const tag = `gemv [${rows},${inF}]x[${inF},${outF}]${withBias ? ' + bias' : ''}`;
+          closeToScale(await y.toArray(), c, `${tag} forward`);
+          await y.backward(mg.tensor(g, [rows!, outF!]));
+          closeToScale(await tx.grad!.toArray(), want.da, `${tag} dx`);
+          closeToScale(await tw.grad!.toArray(), want.db, `${tag} dw`);
+          // Fused activations (forward only): every kind against float64.
+          const acts = { relu: (v: number) => Math.max(v, 0), relu6: (v: number) => Math.min(Math.max(v, 0), 6), hswish: (v: number) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6, hsigmoid: (v: number) => Math.min(Math.max(v + 3, 0), 6) / 6, identity: (v: number) => v };
+          for (const [name, f] of Object.entries(acts) as [keyof typeof acts, (v: number) => number][]) {
+            const fy = mg.noGrad(() => linearActFused(tx, tw, withBias ? tbias : undefined, name));
+            expectTrue(fy !== null, `${tag}: linearActFused applies`);
+            // Scale the pre-activation so the ramps of h-swish / h-sigmoid (|v| < 3) are crossed.
+            expectClose(await fy!.toArray(), c.map(f), `${tag} + ${name}`, 1e-4, 1e-4 * Math.max(1, ...c.map(Math.abs)));
+            fy!.release();
+          }
+          for (const t of [tx.grad!, tw.grad!, tx, tw, tbias, y]) t.release();
+        }
+      }
+      const x = mg.tensor(randomData(2 * 9, seed++), [2, 9]);
+      const w = mg.tensor(randomData(9 * 8, seed++), [9, 8]);
+      const b = mg.tensor(randomData(8, seed++), [8]);
+      await mg.gradcheck((p, q, r) => mg.linear(p, q, r), [x, w, b]);
+      // Not a gemv shape (5 rows; 6 columns): linearActFused declines, the caller runs the separate ops.
+      expectTrue(linearActFused(mg.tensor(randomData(5 * 9, seed++), [5, 9]), w, b, 'relu') === null, 'linearActFused declines 5 rows');
+      expectTrue(linearActFused(x, mg.tensor(randomData(9 * 6, seed++), [9, 6]), undefined, 'relu') === null, 'linearActFused declines 6 columns');
+      for (const t of [x, w, b]) t.release();
     },
   ],
   [
