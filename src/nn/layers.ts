@@ -1,9 +1,9 @@
 /** Small layers: activations, linear, dropout, squeeze-and-excitation. */
 import type { ActivationName } from '../../kernels/activation.js';
 import { activation } from '../ops/activation.js';
-import { reshape } from '../ops/elementwise.js';
-import { dropout, globalAvgPool, linear, mul } from '../ops/index.js';
+import { dropout, linear } from '../ops/index.js';
 import { linearActFused } from '../ops/matmul.js';
+import { squeezeExcite } from '../ops/squeeze-excite.js';
 import { isGradEnabled } from '../autograd/graph.js';
 import { inferenceFusionEnabled } from './inference-fusion.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -58,11 +58,11 @@ export class SqueezeExcitation extends Module {
     this.fc2 = this.addModule('fc2', new SEConv(squeeze, channels));
   }
   forward(x: Tensor): Tensor {
-    const [n, , , c] = x.shape as [number, number, number, number];
-    const pooled = globalAvgPool(x);
-    const h = this.fused(this.fc1, pooled, 'relu') ?? activation(this.fc1.call(pooled), 'relu');
-    const gate = this.fused(this.fc2, h, 'hsigmoid') ?? activation(this.fc2.call(h), 'hsigmoid');
-    return mul(x, reshape(gate, [n, 1, 1, c]));
+    // One autograd unit (src/ops/squeeze-excite.ts): x's two gradients are written in one pass.
+    return squeezeExcite(x, (pooled) => {
+      const h = this.fused(this.fc1, pooled, 'relu') ?? activation(this.fc1.call(pooled), 'relu');
+      return this.fused(this.fc2, h, 'hsigmoid') ?? activation(this.fc2.call(h), 'hsigmoid');
+    });
   }
 
   /**

@@ -12,5 +12,6 @@ import int8Cases from './int8.cases.js';
 import fakeQuantCases from './int8-fakequant.cases.js';
 import int8ModelCases from './int8-model.cases.js';
 import convBnActCases from './conv-bn-act.cases.js';
+import squeezeExciteCases from './squeeze-excite.cases.js';
 
-export const allCases: Case[] = [...elementwise, ...seScaleCases, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...weightedLossCases, ...dropoutCases, ...optimCases, ...convCases, ...convBnActCases, ...int8Cases, ...fakeQuantCases, ...int8ModelCases];
+export const allCases: Case[] = [...elementwise, ...seScaleCases, ...activationCases, ...matmulCases, ...augmentCases, ...batchnormCases, ...poolCases, ...lossCases, ...weightedLossCases, ...dropoutCases, ...optimCases, ...convCases, ...convBnActCases, ...squeezeExciteCases, ...int8Cases, ...fakeQuantCases, ...int8ModelCases];

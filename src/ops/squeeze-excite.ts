@@ -1,0 +1,85 @@
+/**
+ * Squeeze-and-excitation as one autograd unit around a gate function: y = x * gate(mean_hw(x)).
+ *
+ * Why an op of its own: x is used twice (pooled for the gate, and scaled by it), so separate ops
+ * give x two gradients, each a full-size tensor, and then add them: three passes over the block's
+ * largest tensor. Here the scale's backward leaves x's gradient to the pool's backward, which runs
+ * later (the gate depends on the pool, so reverse topological order puts the pool after the gate
+ * function's backward) and writes dx = g * gate + dpooled / (H*W) in one pass
+ * (shaders/squeeze-excite.wgsl). The gate function (the SE block's two linears and activations) is
+ * recorded by autograd as usual, so its parameters get their gradients as before.
+ */
+import { gapBackward } from '../../kernels/pool.js';
+import { seBackwardX } from '../../kernels/squeeze-excite.js';
+import { pickWidth } from '../../kernels/vec.js';
+import { attach, isGradEnabled, noGrad } from '../autograd/graph.js';
+import { MobilegradError } from '../device/errors.js';
+import { runKernel1 } from '../kernel/run-kernel.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { mul, reduceMid, reshape } from './elementwise.js';
+import { globalAvgPool } from './pool.js';
+
+/** Whether `t`'s recorded graph reaches `target` (a few nodes: the SE gate's linears and activations). */
+function reaches(t: Tensor, target: Tensor): boolean {
+  const stack = [t];
+  const seen = new Set<Tensor>();
+  while (stack.length) {
+    const u = stack.pop()!;
+    if (u === target) return true;
+    if (seen.has(u) || !u.gradFn) continue;
+    seen.add(u);
+    stack.push(...u.gradFn.inputs);
+  }
+  return false;
+}
+
+/**
+ * y [N, H, W, C] = x * gateOf(pooled) per image and channel, with pooled the mean of x over H and
+ * W ([N, C]) and gateOf returning [N, C] computed from it. Gradients flow to x and to whatever
+ * gateOf uses, as the separate ops would give them.
+ */
+export function squeezeExcite(x: Tensor, gateOf: (pooled: Tensor) => Tensor): Tensor {
+  if (x.shape.length !== 4) throw new MobilegradError(`squeezeExcite: x must be [N, H, W, C], got [${x.shape.join(', ')}]`);
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const hw = h * w;
+  const checkGate = (gate: Tensor) => {
+    if (gate.shape.length !== 2 || gate.shape[0] !== n || gate.shape[1] !== c) {
+      throw new MobilegradError(`squeezeExcite: the gate must be [${n}, ${c}] for x [${x.shape.join(', ')}], got [${gate.shape.join(', ')}]`);
+    }
+    return gate;
+  };
+  // No gradient for x: nothing to fuse; the separate ops.
+  if (!isGradEnabled() || !x.requiresGrad) {
+    const gate = checkGate(gateOf(globalAvgPool(x)));
+    return mul(x, reshape(gate, [n, 1, 1, c]));
+  }
+  const { kernel: dxKernel, w: width } = pickWidth(seBackwardX, c);
+  const cv = c / width;
+  const rows = Math.min(hw, Math.max(1, Math.ceil((n * hw * cv) / 16384)));
+  const spread = { n, hw, cv, rows, blocks: Math.ceil(hw / rows), scale: 1 / hw };
+  // The scale's g, kept for the pool's backward.
+  let saved: Tensor | null = null;
+  let gate: Tensor | null = null;
+  const pooled = attach(noGrad(() => globalAvgPool(x)), 'squeezeExcite.pool', [x], (dpool) => {
+    if (!saved) {
+      // The backward began between the scale and the pool (from the gate): the pool's own gradient.
+      return [runKernel1(pickWidth(gapBackward, c).kernel, { gdy: dpool }, { shape: x.shape }, spread)];
+    }
+    const dx = runKernel1(dxKernel, { se_g: saved, se_gate: gate!, se_dpool: dpool }, { shape: x.shape }, spread);
+    saved.release();
+    saved = null;
+    return [dx];
+  });
+  gate = checkGate(gateOf(pooled));
+  const g4 = gate;
+  const y = noGrad(() => mul(x, reshape(g4, [n, 1, 1, c])));
+  // A gate that does not come from the pool (a user's block): x gets its share from the scale.
+  const fused = reaches(g4, pooled);
+  return attach(y, 'squeezeExcite.scale', [x, g4], (g) => {
+    let dx: Tensor | null = null;
+    if (fused) saved = g.view(g.shape);
+    else dx = noGrad(() => mul(g, reshape(g4, [n, 1, 1, c])));
+    const dgate = g4.requiresGrad ? reduceMid(g, n, hw, c, x) : null;
+    return [dx, dgate];
+  });
+}
