@@ -4,9 +4,12 @@
  * otherwise. Uniform `cv` is C in elements of that width. Override constants: `KIND` (activation)
  * for apply / backward, `TRAINING` for the input gradient.
  */
-import source from '../shaders/batchnorm.wgsl';
+import bnSource from '../shaders/batchnorm.wgsl';
+import { activationWgsl } from './activation.js';
 import { grid1d } from '../src/kernel/define-kernel.js';
 import { defineVecKernel } from './vec.js';
+
+const source = bnSource + activationWgsl('act', 'V', 'KIND');
 
 /** Stage 1 of the statistics: chunk means and centred sums of squares, part [splits, 2, C]. */
 export const bnStatsPartial = defineVecKernel({

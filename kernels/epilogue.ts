@@ -14,6 +14,8 @@
  * (add the residual), EPI_EPS (BatchNorm's epsilon).
  */
 
+import { activationWgsl } from './activation.js';
+
 /** Names of the fused epilogue's storage bindings, in binding order. */
 export const EPILOGUE_INPUTS = ['ep_gamma', 'ep_beta', 'ep_mean', 'ep_var', 'ep_res'] as const;
 
@@ -59,16 +61,9 @@ fn epi_coef(ep_g: u32) -> EpiCoef {
 // Parameter names are prefixed: wgsl_reflect would take a parameter named like a kernel's
 // binding (\`c\` in shaders/matmul.wgsl) for a use of that binding.
 fn epi(ep_v: ${T}, ep_c: EpiCoef, ep_o: u32) -> ${T} {
-  var r = fma(ep_v, ep_c.scale, ep_c.shift);
-  switch EPI_ACT {
-    case 0u: { r = max(r, ${T}(0.0)); }
-    case 1u: { r = clamp(r, ${T}(0.0), ${T}(6.0)); }
-    case 2u: { r = r * clamp(r + 3.0, ${T}(0.0), ${T}(6.0)) / 6.0; }
-    case 3u: { r = clamp(r + 3.0, ${T}(0.0), ${T}(6.0)) / 6.0; }
-    default: {}
-  }
+  var r = epi_act(fma(ep_v, ep_c.scale, ep_c.shift));
   if (EPI_RES) { r += ep_res[ep_o]; }
   return r;
 }
-`;
+${activationWgsl('epi_act', T, 'EPI_ACT')}`;
 }

@@ -1,5 +1,6 @@
 /** Products of a few rows with a weight matrix (inference at small batch), bias and activation fused. */
-import source from '../shaders/gemv.wgsl';
+import gemvSource from '../shaders/gemv.wgsl';
+import { activationWgsl } from './activation.js';
 import { defineKernel, grid1d } from '../src/kernel/define-kernel.js';
 
 /**
@@ -9,7 +10,7 @@ import { defineKernel, grid1d } from '../src/kernel/define-kernel.js';
  */
 export const gemvKernel = defineKernel({
   name: 'gemv',
-  source,
+  source: gemvSource + activationWgsl('gv_act', 'vec4f', 'KIND'),
   entry: 'gemv',
   inputs: ['gv_x', 'gv_w', 'gv_bias'],
   outputs: ['gv_y'],

@@ -19,17 +19,8 @@
 override KIND: u32 = 4u;
 override TRAINING: bool = true;
 
-// Same definitions as shaders/activation.wgsl, per component; derivative at kinks as there.
-fn act(v: V) -> V {
-  switch KIND {
-    case 0u: { return max(v, V(0.0)); }
-    case 1u: { return clamp(v, V(0.0), V(6.0)); }
-    case 2u: { return v * clamp(v + 3.0, V(0.0), V(6.0)) / 6.0; }
-    case 3u: { return clamp(v + 3.0, V(0.0), V(6.0)) / 6.0; }
-    default: { return v; }
-  }
-}
-
+// act(v) (the activation KIND) is appended by kernels/batchnorm.ts; its derivative, at the kinks
+// as shaders/activation.wgsl:
 fn dact(v: V) -> V {
   switch KIND {
     case 0u: { return select(V(0.0), V(1.0), v > V(0.0)); }

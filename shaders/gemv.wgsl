@@ -17,16 +17,7 @@ struct GemvParams { m: u32, n4: u32, k: u32 }
 @group(0) @binding(3) var<storage, read_write> gv_y: array<vec4f>;
 @group(0) @binding(4) var<uniform> gvp: GemvParams;
 
-// As shaders/activation.wgsl, per component.
-fn gv_act(v: vec4f) -> vec4f {
-  switch KIND {
-    case 0u: { return max(v, vec4f(0.0)); }
-    case 1u: { return clamp(v, vec4f(0.0), vec4f(6.0)); }
-    case 2u: { return v * clamp(v + 3.0, vec4f(0.0), vec4f(6.0)) / 6.0; }
-    case 3u: { return clamp(v + 3.0, vec4f(0.0), vec4f(6.0)) / 6.0; }
-    default: { return v; }
-  }
-}
+// gv_act(v) (the activation KIND) is appended by kernels/gemv.ts.
 
 @compute @workgroup_size(64)
 fn gemv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
