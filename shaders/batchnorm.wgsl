@@ -314,16 +314,26 @@ fn slices_b(gl: u32) -> V {
   return t;
 }
 
-@compute @workgroup_size(64)
-fn small_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+// A thread's place: channel group g (gl within the workgroup); gg = g clamped, so lanes past the
+// last group read the last one and store nothing (they still reach the barriers); it walks
+// elements k0, k0 + step, ... below end.
+struct SmallLane { gl: u32, g: u32, gg: u32, k0: u32, step: u32, end: u32 }
+fn small_lane(wid: vec3u, nwg: vec3u, lid: u32, m: u32, cv: u32) -> SmallLane {
   let gl = lid % GC;
   let g = (wid.y * nwg.x + wid.x) * GC + gl;
-  let cv = nfp.cv;
-  // Lanes past the last channel group read the last one and store nothing (they still reach the barriers).
   let gg = min(g, cv - 1u);
-  let k0 = (lid / GC) * cv + gg;
-  let step = (64u / GC) * cv;
-  let end = nfp.m * cv;
+  return SmallLane(gl, g, gg, (lid / GC) * cv + gg, (64u / GC) * cv, m * cv);
+}
+
+@compute @workgroup_size(64)
+fn small_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let cv = nfp.cv;
+  let ln = small_lane(wid, nwg, lid, nfp.m, cv);
+  let gl = ln.gl;
+  let g = ln.g;
+  let k0 = ln.k0;
+  let step = ln.step;
+  let end = ln.end;
   let mf = f32(nfp.m);
   var s = V(0.0);
   for (var k = k0; k < end; k += step) { s += nf_x[k]; }
@@ -367,13 +377,14 @@ struct SmallBwdParams { m: u32, cv: u32 }
 // Batch statistics (training): dx = gamma * invstd * (dz - (sum dz + xhat * sum dz*xhat) / M).
 @compute @workgroup_size(64)
 fn small_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let gl = lid % GC;
-  let g = (wid.y * nwg.x + wid.x) * GC + gl;
   let cv = nbp.cv;
-  let gg = min(g, cv - 1u);
-  let k0 = (lid / GC) * cv + gg;
-  let step = (64u / GC) * cv;
-  let end = nbp.m * cv;
+  let ln = small_lane(wid, nwg, lid, nbp.m, cv);
+  let gl = ln.gl;
+  let g = ln.g;
+  let gg = ln.gg;
+  let k0 = ln.k0;
+  let step = ln.step;
+  let end = ln.end;
   let mean = nb_stats[gg];
   let invstd = nb_stats[cv + gg];
   let gm = nb_gamma[gg];

@@ -66,6 +66,37 @@ async function expectThrows(fn: () => unknown, what: string, mustName: string[])
   throw new CheckError(`${what}: did not throw`);
 }
 
+/**
+ * linear [rows, inF] x [inF, outF] (+ bias) forward and gradients against float64; `more` runs
+ * further checks on the same tensors (c: the float64 forward with bias).
+ */
+async function checkLinear(rows: number, inF: number, outF: number, withBias: boolean,
+  more?: (tx: mg.Tensor, tw: mg.Tensor, tbias: mg.Tensor, c: Float64Array, tag: string) => Promise<void>): Promise<void> {
+  const x = randomData(rows * inF, seed++);
+  const w = randomData(inF * outF, seed++);
+  const bias = randomData(outF, seed++);
+  const g = randomData(rows * outF, seed++);
+  const tx = mg.tensor(x, [rows, inF], { requiresGrad: true });
+  const tw = mg.tensor(w, [inF, outF], { requiresGrad: true });
+  const tbias = mg.tensor(bias, [outF], { requiresGrad: true });
+  const y = withBias ? mg.linear(tx, tw, tbias) : mg.linear(tx, tw);
+  const want = refGemm(x, w, g, rows, inF, outF, false, false);
+  const c = want.c.map((v, i) => v + (withBias ? bias[i % outF]! : 0));
+  const tag = `linear [${rows},${inF}]x[${inF},${outF}]${withBias ? ' + bias' : ''}`;
+  closeToScale(await y.toArray(), c, `${tag} forward`);
+  const tg = mg.tensor(g, [rows, outF]);
+  await y.backward(tg);
+  closeToScale(await tx.grad!.toArray(), want.da, `${tag} dx`);
+  closeToScale(await tw.grad!.toArray(), want.db, `${tag} dw`);
+  if (withBias) {
+    const dbias = new Float64Array(outF);
+    for (let i = 0; i < g.length; i++) dbias[i % outF] += g[i]!;
+    closeToScale(await tbias.grad!.toArray(), dbias, `${tag} dbias`);
+  } else expectTrue(tbias.grad === null, 'linear without bias leaves the bias tensor alone');
+  await more?.(tx, tw, tbias, c, tag);
+  for (const t of [tx.grad!, tw.grad!, tbias.grad, tx, tw, tbias, tg, y]) t?.release();
+}
+
 export default cases('matmul', [
   ...combos.map(([tA, tB]): [string, () => Promise<void>] => [
     `forward and gradients vs float64, awkward shapes${tA ? ', a transposed' : ''}${tB ? ', b transposed' : ''}`,
@@ -178,29 +209,7 @@ export default cases('matmul', [
     'linear with and without bias: forward and gradients vs float64, gradcheck',
     async () => {
       for (const [rows, inF, outF] of [[1, 576, 13], [32, 37, 10], [7, 3, 1000]]) {
-        for (const withBias of [true, false]) {
-          const x = randomData(rows! * inF!, seed++);
-          const w = randomData(inF! * outF!, seed++);
-          const bias = randomData(outF!, seed++);
-          const g = randomData(rows! * outF!, seed++);
-          const tx = mg.tensor(x, [rows!, inF!], { requiresGrad: true });
-          const tw = mg.tensor(w, [inF!, outF!], { requiresGrad: true });
-          const tbias = mg.tensor(bias, [outF!], { requiresGrad: true });
-          const y = withBias ? mg.linear(tx, tw, tbias) : mg.linear(tx, tw);
-          const want = refGemm(x, w, g, rows!, inF!, outF!, false, false);
-          const c = want.c.map((v, i) => v + (withBias ? bias[i % outF!]! : 0));
-          closeToScale(await y.toArray(), c, `linear [${rows},${inF}]x[${inF},${outF}]${withBias ? ' + bias' : ''} forward`);
-          const tg = mg.tensor(g, [rows!, outF!]);
-          await y.backward(tg);
-          closeToScale(await tx.grad!.toArray(), want.da, 'linear dx');
-          closeToScale(await tw.grad!.toArray(), want.db, 'linear dw');
-          if (withBias) {
-            const dbias = new Float64Array(outF!);
-            for (let i = 0; i < g.length; i++) dbias[i % outF!] += g[i]!;
-            closeToScale(await tbias.grad!.toArray(), dbias, 'linear dbias');
-          } else expectTrue(tbias.grad === null, 'linear without bias leaves the bias tensor alone');
-          for (const t of [tx.grad!, tw.grad!, tbias.grad, tx, tw, tbias, tg, y]) t?.release();
-        }
+        for (const withBias of [true, false]) await checkLinear(rows!, inF!, outF!, withBias);
       }
       const x = mg.tensor(randomData(3 * 6, seed++), [3, 6]);
       const w = mg.tensor(randomData(6 * 5, seed++), [6, 5]);
@@ -220,33 +229,18 @@ export default cases('matmul', [
     async () => {
       // One to four rows with out % 4 == 0 take the gemv kernel: k odd, k < 4 (no unrolled step),
       // k = 1, and MobileNet's SE and classifier shapes at batch 1.
+      const acts = { relu: (v: number) => Math.max(v, 0), relu6: (v: number) => Math.min(Math.max(v, 0), 6), hswish: (v: number) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6, hsigmoid: (v: number) => Math.min(Math.max(v + 3, 0), 6) / 6, identity: (v: number) => v };
       for (const [rows, inF, outF] of [[1, 577, 16], [3, 5, 12], [4, 96, 24], [2, 1, 8], [1, 3, 4], [1, 576, 144], [2, 576, 1024]]) {
         for (const withBias of [true, false]) {
-          const x = randomData(rows! * inF!, seed++);
-          const w = randomData(inF! * outF!, seed++);
-          const bias = randomData(outF!, seed++);
-          const g = randomData(rows! * outF!, seed++);
-          const tx = mg.tensor(x, [rows!, inF!], { requiresGrad: true });
-          const tw = mg.tensor(w, [inF!, outF!], { requiresGrad: true });
-          const tbias = mg.tensor(bias, [outF!]);
-          const y = withBias ? mg.linear(tx, tw, tbias) : mg.linear(tx, tw);
-          const want = refGemm(x, w, g, rows!, inF!, outF!, false, false);
-          const c = want.c.map((v, i) => v + (withBias ? bias[i % outF!]! : 0));
-          const tag = `gemv [${rows},${inF}]x[${inF},${outF}]${withBias ? ' + bias' : ''}`;
-          closeToScale(await y.toArray(), c, `${tag} forward`);
-          await y.backward(mg.tensor(g, [rows!, outF!]));
-          closeToScale(await tx.grad!.toArray(), want.da, `${tag} dx`);
-          closeToScale(await tw.grad!.toArray(), want.db, `${tag} dw`);
-          // Fused activations (forward only): every kind against float64.
-          const acts = { relu: (v: number) => Math.max(v, 0), relu6: (v: number) => Math.min(Math.max(v, 0), 6), hswish: (v: number) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6, hsigmoid: (v: number) => Math.min(Math.max(v + 3, 0), 6) / 6, identity: (v: number) => v };
-          for (const [name, f] of Object.entries(acts) as [keyof typeof acts, (v: number) => number][]) {
-            const fy = mg.noGrad(() => linearActFused(tx, tw, withBias ? tbias : undefined, name));
-            expectTrue(fy !== null, `${tag}: linearActFused applies`);
-            // Scale the pre-activation so the ramps of h-swish / h-sigmoid (|v| < 3) are crossed.
-            expectClose(await fy!.toArray(), c.map(f), `${tag} + ${name}`, 1e-4, 1e-4 * Math.max(1, ...c.map(Math.abs)));
-            fy!.release();
-          }
-          for (const t of [tx.grad!, tw.grad!, tx, tw, tbias, y]) t.release();
+          await checkLinear(rows!, inF!, outF!, withBias, async (tx, tw, tbias, c, tag) => {
+            // Fused activations (forward only): every kind against float64.
+            for (const [name, f] of Object.entries(acts) as [keyof typeof acts, (v: number) => number][]) {
+              const fy = mg.noGrad(() => linearActFused(tx, tw, withBias ? tbias : undefined, name));
+              expectTrue(fy !== null, `${tag}: linearActFused applies`);
+              expectClose(await fy!.toArray(), c.map(f), `${tag} + ${name}`, 1e-4, 1e-4 * Math.max(1, ...c.map(Math.abs)));
+              fy!.release();
+            }
+          });
         }
       }
       const x = mg.tensor(randomData(2 * 9, seed++), [2, 9]);
