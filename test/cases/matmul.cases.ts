@@ -1,7 +1,7 @@
 import * as mg from '../../src/index.js';
 import { cases } from '../support/cases.js';
 import { CheckError, expectClose, expectTrue, prod, randomData } from '../support/check.js';
-import { linearActFused } from '../../src/ops/matmul.js';
+import { linearActFused, setGemmTargetThreads } from '../../src/ops/matmul.js';
 
 /** Product and both gradients of c = op(a) · op(b) in float64; gradients in a's and b's stored layouts. */
 function refGemm(a: Float64Array, b: Float64Array, g: Float64Array, m: number, k: number, n: number, tA: boolean, tB: boolean) {
@@ -117,13 +117,21 @@ export default cases('matmul', [
     },
   ],
   [
-    'long K with small output: split-K in the forward',
+    'long K with small output: split-K in the forward, at the CPU and the GPU adapters\' split targets',
     async () => {
       // Products of at least 2^22 multiply-adds split k; smaller ones run whole (both checked).
-      await checkMatmul(3, 5000, 5, false, false);
-      await checkMatmul(1, 2053, 13, true, true);
-      await checkMatmul(24, 20000, 12, false, false);
-      await checkMatmul(9, 40001, 13, true, true);
+      for (const target of [1024, 8192]) {
+        const prev = setGemmTargetThreads(target);
+        try {
+          await checkMatmul(3, 5000, 5, false, false);
+          await checkMatmul(1, 2053, 13, true, true);
+          await checkMatmul(24, 20000, 12, false, false);
+          await checkMatmul(9, 40001, 13, true, true);
+          await checkMatmul(400, 3000, 64, true, false); // many lanes: the target decides the splits
+        } finally {
+          setGemmTargetThreads(prev);
+        }
+      }
     },
   ],
   [
