@@ -8,6 +8,7 @@ import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel, runKernel1 } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { threadTarget } from '../kernel/thread-target.js';
 
 /** Running statistics of a batch-norm layer, [C] each, updated in place in training mode. */
 export interface RunningStats {
@@ -28,18 +29,19 @@ export interface BatchNormOptions {
 
 /**
  * Rows per split for the two-stage channel reductions, for rows of `cv` elements: about 4096
- * threads (one per split and channel group), chunks of at least 64 rows. The second stage merges
+ * threads on a GPU, an eighth on a CPU adapter (src/kernel/thread-target.ts; one per split and
+ * channel group), chunks of at least 64 rows. The second stage merges
  * the splits serially, so they stay few.
  */
 function splitRows(m: number, cv: number): { splits: number; chunk: number } {
-  const want = Math.max(1, Math.min(Math.ceil(m / 64), Math.ceil(4096 / cv)));
+  const want = Math.max(1, Math.min(Math.ceil(m / 64), Math.ceil(threadTarget(4096) / cv)));
   const chunk = Math.ceil(m / want);
   return { splits: Math.ceil(m / chunk), chunk };
 }
 
-/** Rows per thread for the elementwise passes (apply, dx): about 16384 threads, at least 4 rows each. */
+/** Rows per thread for the elementwise passes (apply, dx): about 16384 threads (GPU; an eighth on a CPU adapter), at least 4 rows each. */
 function rowBlocks(m: number, cv: number): { rows: number; blocks: number } {
-  const rows = Math.max(4, Math.ceil((m * cv) / 16384));
+  const rows = Math.max(4, Math.ceil((m * cv) / threadTarget(16384)));
   return { rows, blocks: Math.ceil(m / rows) };
 }
 

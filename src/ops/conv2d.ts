@@ -7,6 +7,7 @@ import type { Kernel, Uniforms } from '../kernel/define-kernel.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumSplits } from './elementwise.js';
+import { threadTarget } from '../kernel/thread-target.js';
 
 /** Stride and zero padding, the same along height and width. */
 export interface Conv2dOptions {
@@ -52,10 +53,10 @@ export function inputGradBlock(kw: number, stride: number, padding: number) {
 
 /**
  * @internal First stage of a weight gradient split over `rows` output rows (N*Ho): about 8192
- * threads in all, each summing a contiguous chunk of rows; then `reduceMid` sums the splits.
+ * threads in all on a GPU (an eighth on a CPU adapter: src/kernel/thread-target.ts), each summing a contiguous chunk of rows; then `reduceMid` sums the splits.
  */
 export function weightGrad(kernel: Kernel, tensors: Record<string, Tensor>, wShape: readonly number[], rows: number, threadsPerSplit: number, uniforms: Uniforms, constants: Record<string, number>): Tensor {
-  const want = Math.max(1, Math.min(rows, Math.ceil(8192 / threadsPerSplit)));
+  const want = Math.max(1, Math.min(rows, Math.ceil(threadTarget(8192) / threadsPerSplit)));
   const chunk = Math.ceil(rows / want);
   const splits = Math.ceil(rows / chunk);
   const part = runKernel1(kernel, tensors, { shape: [splits, ...wShape] }, { ...uniforms, chunk, splits }, { constants });

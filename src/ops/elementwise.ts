@@ -7,6 +7,7 @@ import { numel } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { attach } from '../autograd/graph.js';
 import { broadcastShapes, patternOf } from './broadcast.js';
+import { threadTarget } from '../kernel/thread-target.js';
 
 /** A view of `t` with another shape; `t` itself is released (its storage lives on in the view). */
 export function moveTo(t: Tensor, shape: readonly number[]): Tensor {
@@ -15,7 +16,7 @@ export function moveTo(t: Tensor, shape: readonly number[]): Tensor {
   return v;
 }
 
-/** Threads the row-walking kernels aim for: enough for every core of a CPU adapter, each with a run of rows. */
+/** Threads the row-walking kernels aim for on a GPU (an eighth on a CPU adapter: src/kernel/thread-target.ts), each with a run of rows. */
 const ROW_THREADS = 16384;
 
 /**
@@ -25,7 +26,7 @@ const ROW_THREADS = 16384;
 function rowsKernel(op: number, a: Tensor, aFull: boolean, b: Tensor, bFull: boolean, shape: readonly number[], outer: number, mid: number, inner: number): Tensor {
   const { kernel, w } = pickWidth(binaryRowsKernel, inner);
   const iv = inner / w;
-  const rows = Math.min(mid, Math.max(1, Math.ceil((outer * mid * iv) / ROW_THREADS)));
+  const rows = Math.min(mid, Math.max(1, Math.ceil((outer * mid * iv) / threadTarget(ROW_THREADS))));
   const strides = (full: boolean) => (full ? [mid * iv, iv] : [iv, 0]);
   const [aOs, aMs] = strides(aFull);
   const [bOs, bMs] = strides(bFull);
@@ -81,7 +82,7 @@ export function reduceMid(x: Tensor, outer: number, mid: number, inner: number, 
   const { kernel, w } = pickWidth(reduceMidKernel, inner);
   const iv = inner / w;
   // Enough threads to keep the adapter busy, each summing a contiguous chunk of at least 32.
-  const splits = Math.max(1, Math.min(Math.ceil(mid / 32), Math.ceil(8192 / Math.max(1, outer * iv))));
+  const splits = Math.max(1, Math.min(Math.ceil(mid / 32), Math.ceil(threadTarget(8192) / Math.max(1, outer * iv))));
   const chunk = Math.ceil(mid / splits);
   const real = Math.ceil(mid / chunk);
   const part = runKernel1(kernel, { src: x, src2: y ?? x }, { shape: [outer, real, inner] }, { outer, mid, inner: iv, splits: real, chunk }, {

@@ -12,6 +12,7 @@ import { getDevice } from '../device/device.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
+import { threadTarget } from '../kernel/thread-target.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumSplits, sumTo } from './elementwise.js';
 
@@ -24,24 +25,16 @@ export interface MatmulOptions {
 }
 
 // Invocations worth launching before splitting K: enough workgroups for every core while keeping
-// the partial sums (and the dispatch that adds them) few. A GPU wants many more than a CPU
-// adapter, whose few threads are busy with 1024 (lavapipe, training: 64/32 steps 1.07x faster
-// than with 8192, in CPU time 1.08x; 224/32 the same within noise; docs/benchmarks.md).
-const TARGET_THREADS_GPU = 8192;
-const TARGET_THREADS_CPU = 1024;
+// the partial sums (and the dispatch that adds them) few; 8192 on a GPU, 1024 on a CPU adapter
+// (src/kernel/thread-target.ts; lavapipe, training: 64/32 steps 1.07x faster than with 8192, in
+// CPU time 1.08x; 224/32 the same within noise; docs/benchmarks.md).
 let targetOverride: number | null = null;
 
-/** @internal Sets the lanes a GEMM aims for before splitting k (null: by adapter); returns the previous override. For benchmarks. */
+/** @internal Sets the lanes a GEMM aims for before splitting k (null: by adapter); returns the previous override. For tests and benchmarks. */
 export function setGemmTargetThreads(n: number | null): number | null {
   const old = targetOverride;
   targetOverride = n;
   return old;
-}
-
-function targetThreads(): number {
-  if (targetOverride !== null) return targetOverride;
-  const a = getDevice().report.adapter;
-  return a.isFallbackAdapter || a.architecture === 'software' ? TARGET_THREADS_CPU : TARGET_THREADS_GPU;
 }
 
 // Fewest k-steps one split takes: shorter chunks make the partial sums cost more than they save.
@@ -107,7 +100,7 @@ const SMALL_PRODUCT = 1 << 22;
 /** Splits of k giving about `target` lanes in all, chunks of at least MIN_CHUNK, a multiple of `step`. */
 function splitK(k: number, lanes: number, step: number, macs = Infinity): { chunk: number; splits: number } {
   if (macs < SMALL_PRODUCT) return { chunk: Math.ceil(k / step) * step, splits: 1 };
-  const want = Math.max(1, Math.min(Math.ceil(k / MIN_CHUNK), Math.ceil(targetThreads() / Math.max(1, lanes))));
+  const want = Math.max(1, Math.min(Math.ceil(k / MIN_CHUNK), Math.ceil((targetOverride ?? threadTarget(8192)) / Math.max(1, lanes))));
   const chunk = Math.max(step, Math.ceil(Math.ceil(k / want) / step) * step);
   return { chunk, splits: Math.ceil(k / chunk) };
 }

@@ -6,6 +6,7 @@ import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { threadTarget } from '../kernel/thread-target.js';
 
 /**
  * Global average pooling of an NHWC tensor: x [N, H, W, C] -> [N, C], the mean over H and W.
@@ -23,7 +24,7 @@ export function globalAvgPool(x: Tensor): Tensor {
   const threads = n * cv;
   // Few output channels and a long spatial axis leave most of the device idle with one thread per
   // output: sum chunks of rows in parallel first (reduce_mid), then finish with the scale.
-  const splits = threads < 2048 && hw > 256 ? Math.min(Math.ceil(hw / 64), Math.ceil(8192 / threads)) : 1;
+  const splits = threads < 2048 && hw > 256 ? Math.min(Math.ceil(hw / 64), Math.ceil(threadTarget(8192) / threads)) : 1;
   if (splits > 1) {
     const chunk = Math.ceil(hw / splits);
     const real = Math.ceil(hw / chunk);
@@ -36,7 +37,7 @@ export function globalAvgPool(x: Tensor): Tensor {
     y = runKernel1(fwd, { gsrc: x }, { shape: [n, c] }, { outer: n, mid: hw, cv, scale });
   }
   // Backward: about 16384 threads, each writing a run of positions of one channel group.
-  const rows = Math.min(hw, Math.max(1, Math.ceil((n * hw * cv) / 16384)));
+  const rows = Math.min(hw, Math.max(1, Math.ceil((n * hw * cv) / threadTarget(16384))));
   const back = pickWidth(gapBackward, c).kernel;
   return attach(y, 'globalAvgPool', [x], (g) => [
     runKernel1(back, { gdy: g }, { shape: x.shape }, { n, hw, cv, rows, blocks: Math.ceil(hw / rows), scale }),

@@ -18,6 +18,7 @@ import { runKernel1 } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { mul, reduceMid, reshape } from './elementwise.js';
 import { globalAvgPool } from './pool.js';
+import { threadTarget } from '../kernel/thread-target.js';
 
 /** Whether `t`'s recorded graph reaches `target` (a few nodes: the SE gate's linears and activations). */
 function reaches(t: Tensor, target: Tensor): boolean {
@@ -55,7 +56,7 @@ export function squeezeExcite(x: Tensor, gateOf: (pooled: Tensor) => Tensor): Te
   }
   const { kernel: dxKernel, w: width } = pickWidth(seBackwardX, c);
   const cv = c / width;
-  const rows = Math.min(hw, Math.max(1, Math.ceil((n * hw * cv) / 16384)));
+  const rows = Math.min(hw, Math.max(1, Math.ceil((n * hw * cv) / threadTarget(16384))));
   const spread = { n, hw, cv, rows, blocks: Math.ceil(hw / rows), scale: 1 / hw };
   // The scale's g, kept for the pool's backward.
   let saved: Tensor | null = null;
