@@ -329,25 +329,21 @@ fn small_lane(wid: vec3u, nwg: vec3u, lid: u32, m: u32, cv: u32) -> SmallLane {
 fn small_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let cv = nfp.cv;
   let ln = small_lane(wid, nwg, lid, nfp.m, cv);
-  let gl = ln.gl;
   let g = ln.g;
-  let k0 = ln.k0;
-  let step = ln.step;
-  let end = ln.end;
   let mf = f32(nfp.m);
   var s = V(0.0);
-  for (var k = k0; k < end; k += step) { s += nf_x[k]; }
+  for (var k = ln.k0; k < ln.end; k += ln.step) { s += nf_x[k]; }
   red_a[lid] = s;
   workgroupBarrier();
-  let mean = slices_a(gl) / mf;
+  let mean = slices_a(ln.gl) / mf;
   var s2 = V(0.0);
-  for (var k = k0; k < end; k += step) {
+  for (var k = ln.k0; k < ln.end; k += ln.step) {
     let d = nf_x[k] - mean;
     s2 = fma(d, d, s2);
   }
   red_b[lid] = s2;
   workgroupBarrier();
-  let m2 = slices_b(gl);
+  let m2 = slices_b(ln.gl);
   let invstd = 1.0 / sqrt(m2 / mf + nfp.eps);
   if (g >= cv) { return; }
   if (lid < GC) {
@@ -358,7 +354,7 @@ fn small_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   }
   let gm = nf_gamma[g];
   let bt = nf_beta[g];
-  for (var k = k0; k < end; k += step) {
+  for (var k = ln.k0; k < ln.end; k += ln.step) {
     nf_y[k] = act(fma((nf_x[k] - mean) * invstd, gm, bt));
   }
 }
@@ -379,19 +375,14 @@ struct SmallBwdParams { m: u32, cv: u32 }
 fn small_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let cv = nbp.cv;
   let ln = small_lane(wid, nwg, lid, nbp.m, cv);
-  let gl = ln.gl;
   let g = ln.g;
-  let gg = ln.gg;
-  let k0 = ln.k0;
-  let step = ln.step;
-  let end = ln.end;
-  let mean = nb_stats[gg];
-  let invstd = nb_stats[cv + gg];
-  let gm = nb_gamma[gg];
-  let bt = nb_beta[gg];
+  let mean = nb_stats[ln.gg];
+  let invstd = nb_stats[cv + ln.gg];
+  let gm = nb_gamma[ln.gg];
+  let bt = nb_beta[ln.gg];
   var sdz = V(0.0);
   var sdzx = V(0.0);
-  for (var k = k0; k < end; k += step) {
+  for (var k = ln.k0; k < ln.end; k += ln.step) {
     let xhat = (nb_x[k] - mean) * invstd;
     let dz = nb_dy[k] * dact(fma(xhat, gm, bt));
     sdz += dz;
@@ -400,8 +391,8 @@ fn small_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   red_a[lid] = sdz;
   red_b[lid] = sdzx;
   workgroupBarrier();
-  let tdz = slices_a(gl);
-  let tdzx = slices_b(gl);
+  let tdz = slices_a(ln.gl);
+  let tdzx = slices_b(ln.gl);
   if (g >= cv) { return; }
   if (lid < GC) {
     nb_dbeta[g] = tdz;
@@ -410,7 +401,7 @@ fn small_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   let cb = tdz / f32(nbp.m);
   let cg = tdzx / f32(nbp.m);
   let k_out = gm * invstd;
-  for (var k = k0; k < end; k += step) {
+  for (var k = ln.k0; k < ln.end; k += ln.step) {
     let xhat = (nb_x[k] - mean) * invstd;
     let dz = nb_dy[k] * dact(fma(xhat, gm, bt));
     nb_dx[k] = k_out * (dz - fma(xhat, cg, cb));
