@@ -8,7 +8,7 @@
  *   --split          also time each dispatch of a multi-kernel pass on its own
  *   --batch N        another batch size
  *   --image-size N   the layer shapes at another input size (default 224; the trainer's demo uses 64)
- *   --bn-small-rows N  training BatchNorm's one-dispatch kernels up to N rows per thread (0: never; default 512)
+ *   --bn-small-rows N  training BatchNorm's one-dispatch kernels up to N rows per thread (0: never; default 128)
  *   --out FILE       JSON path (default bench/results/kernels.json)
  *   --int8           int8 kernels against their float32 twins, int8 vs float32 inference (bench/int8.ts)
  *

@@ -48,9 +48,11 @@ function rowBlocks(m: number, cv: number): { rows: number; blocks: number } {
 /**
  * Training uses the one-dispatch kernels (bn_small_forward / bn_small_backward) when each thread
  * walks at most this many rows (M / (64 / GC)); above it the two-stage passes spread the rows over
- * more threads. Measured on lavapipe: see docs/benchmarks.md.
+ * more threads. Measured on lavapipe (docs/benchmarks.md): 512 first; 128 since the CPU adapters'
+ * smaller work splits (src/kernel/thread-target.ts) made the two-stage passes cheaper for the
+ * 14x14 layers at 224 px.
  */
-let smallRowsPerThread = 512;
+let smallRowsPerThread = 128;
 
 /** @internal Sets the rows-per-thread limit of the one-dispatch training kernels (0: never use them); returns the previous one. For benchmarks and tests. */
 export function setBatchNormSmallRows(rows: number): number {
