@@ -43,6 +43,9 @@ interface Args {
   e2e: E2EOptions | null;
 }
 
+/** A bad command line: reported in one line with exit code 2, no stack trace. */
+class BenchUsageError extends Error {}
+
 function parseArgs(argv: string[]): Args {
   const a: Args = { quick: false, filters: [], batch: null, imageSize: 224, out: 'bench/results/kernels.json', split: false, kernels: true, e2e: null };
   const e2e: E2EOptions = {
@@ -56,7 +59,7 @@ function parseArgs(argv: string[]): Args {
       const eq = x.indexOf('=');
       if (eq >= 0) return x.slice(eq + 1);
       const v = argv[++i];
-      if (v === undefined) throw new Error(`${x} needs a value`);
+      if (v === undefined) throw new BenchUsageError(`${x} needs a value`);
       return v;
     };
     if (x === '--quick') a.quick = true;
@@ -64,7 +67,11 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--filter' || x.startsWith('--filter=')) a.filters.push(value().toLowerCase());
     else if (x === '--batch' || x.startsWith('--batch=')) a.batch = Number(value());
     else if (x === '--image-size' || x.startsWith('--image-size=')) a.imageSize = Number(value());
-    else if (x === '--bn-small-rows' || x.startsWith('--bn-small-rows=')) setBatchNormSmallRows(Number(value()));
+    else if (x === '--bn-small-rows' || x.startsWith('--bn-small-rows=')) {
+      const rows = Number(value());
+      if (!(Number.isInteger(rows) && rows >= 0)) throw new BenchUsageError('--bn-small-rows takes a whole number of rows per thread, 0 or more (0: the two-stage kernels only)');
+      setBatchNormSmallRows(rows);
+    }
     else if (x === '--out' || x.startsWith('--out=')) a.out = value();
     else if (x === '--e2e-only') a.kernels = false;
     else if (x === '--no-e2e') runE2e = false;
@@ -80,13 +87,13 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--help' || x === '-h') {
       console.log('usage: npm run bench -- [--quick] [--filter NAME]... [--split] [--batch N] [--image-size N] [--bn-small-rows N] [--out FILE] [--e2e-only | --no-e2e] [--tfjs [--tfjs-dir DIR]] [--batch128] [--no-torch] [--e2e-steps N] [--folder-steps N] [--alternate N]');
       process.exit(0);
-    } else throw new Error(`unknown argument ${x} (try --help)`);
+    } else throw new BenchUsageError(`unknown argument ${x} (try --help)`);
   }
-  if (a.batch !== null && !(Number.isInteger(a.batch) && a.batch > 0)) throw new Error('--batch must be a positive integer');
-  if (!(Number.isInteger(a.imageSize) && a.imageSize >= 32)) throw new Error('--image-size must be a whole number of pixels, at least 32 (the network downsamples 32x)');
-  if (!e2e.torchThreads.every((t) => Number.isInteger(t) && t > 0)) throw new Error('--torch-threads takes positive integers, e.g. 2 or 2,1');
-  if (!(Number.isInteger(e2e.steps) && e2e.steps > 0) || !(Number.isInteger(e2e.folderSteps) && e2e.folderSteps > 0)) throw new Error('--e2e-steps and --folder-steps must be positive integers');
-  if (!(Number.isInteger(e2e.alternate) && e2e.alternate >= 0)) throw new Error('--alternate takes a whole number of rounds, e.g. 4');
+  if (a.batch !== null && !(Number.isInteger(a.batch) && a.batch > 0)) throw new BenchUsageError('--batch must be a positive integer (try --help)');
+  if (!(Number.isInteger(a.imageSize) && a.imageSize >= 32)) throw new BenchUsageError('--image-size must be a whole number of pixels, at least 32 (the network downsamples 32x)');
+  if (!e2e.torchThreads.every((t) => Number.isInteger(t) && t > 0)) throw new BenchUsageError('--torch-threads takes positive integers, e.g. 2 or 2,1');
+  if (!(Number.isInteger(e2e.steps) && e2e.steps > 0) || !(Number.isInteger(e2e.folderSteps) && e2e.folderSteps > 0)) throw new BenchUsageError('--e2e-steps and --folder-steps must be positive integers');
+  if (!(Number.isInteger(e2e.alternate) && e2e.alternate >= 0)) throw new BenchUsageError('--alternate takes a whole number of rounds, e.g. 4');
   // The quick and filtered runs are about kernels: no end-to-end part unless asked for alone.
   if (runE2e && (!a.kernels || (!a.quick && !a.filters.length))) a.e2e = e2e;
   return a;
@@ -224,7 +231,7 @@ async function main(): Promise<void> {
   let cases = buildCases(shapes, batch);
   if (args.filters.length) {
     cases = cases.filter((c) => args.filters.some((f) => c.name.toLowerCase().includes(f) || c.group.includes(f)));
-    if (!cases.length) throw new Error(`no case matches --filter ${args.filters.join(', ')}`);
+    if (!cases.length) throw new BenchUsageError(`no case matches --filter ${args.filters.join(', ')}`);
   }
 
   // Measure everything first (progress on stderr), then print the table against the ceilings.
@@ -283,6 +290,10 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (e) => {
+    if (e instanceof BenchUsageError) {
+      console.error(`bench: ${e.message}`);
+      process.exit(2);
+    }
     console.error(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : e}`);
     process.exit(1);
   },

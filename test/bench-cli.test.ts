@@ -56,5 +56,9 @@ describe('mobilegrad bench', () => {
     const unfused = await runCli(cli, ['bench', '--task', 'train', '--unfused']);
     expect(unfused.code).toBe(2);
     expect(unfused.stderr).toMatch(/--unfused applies to --task infer/);
+    const seq = await runCli(cli, ['bench', '--task', 'infer', '--sequential']);
+    expect(seq.code).toBe(2);
+    expect(seq.stderr).toMatch(/--sequential applies to --task train/);
+    expect(seq.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 });

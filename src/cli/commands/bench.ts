@@ -34,6 +34,7 @@ export async function cmdBench(argv: string[]): Promise<void> {
   if (positional.length) throw new UsageError(`'bench' takes no file arguments, got '${positional[0]}'`);
   const task = (flags.task as string | undefined) ?? 'train';
   if (task !== 'train' && task !== 'infer') throw new UsageError(`--task must be train or infer, got '${task}'`);
+  if (flags.sequential && task !== 'train') throw new UsageError('--sequential applies to --task train: inference steps are always measured one at a time (batch-1 latency is a request\'s round trip)');
   if (flags.unfused && task !== 'infer') throw new UsageError('--unfused applies to --task infer: training always runs Conv and BatchNorm as separate kernels (they have backward rules)');
   const precision = (flags.precision as string | undefined) ?? 'f32';
   if (precision === 'f16') throw new UsageError('--precision f16 is not available yet: mobilegrad trains in f32 (f16 storage kernels are planned; on lavapipe f16 math is slower than f32)');
