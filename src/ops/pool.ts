@@ -36,10 +36,22 @@ export function globalAvgPool(x: Tensor): Tensor {
   } else {
     y = runKernel1(fwd, { gsrc: x }, { shape: [n, c] }, { outer: n, mid: hw, cv, scale });
   }
-  // Backward: about 16384 threads, each writing a run of positions of one channel group.
+  return attach(y, 'globalAvgPool', [x], (g) => [globalAvgPoolGrad(g, x.shape)]);
+}
+
+/**
+ * @internal Uniforms of the kernels that write a value per image and channel group over every
+ * position (the pool's backward, squeezeExcite's input gradient): about 16384 threads on a GPU, each
+ * a run of `rows` positions of one channel group.
+ */
+export function spreadUniforms(n: number, hw: number, cv: number): { n: number; hw: number; cv: number; rows: number; blocks: number; scale: number } {
   const rows = Math.min(hw, Math.max(1, Math.ceil((n * hw * cv) / threadTarget(16384))));
-  const back = pickWidth(gapBackward, c).kernel;
-  return attach(y, 'globalAvgPool', [x], (g) => [
-    runKernel1(back, { gdy: g }, { shape: x.shape }, { n, hw, cv, rows, blocks: Math.ceil(hw / rows), scale }),
-  ]);
+  return { n, hw, cv, rows, blocks: Math.ceil(hw / rows), scale: 1 / hw };
+}
+
+/** @internal The pool's gradient: g [N, C] / (H*W) at every position of `shape` [N, H, W, C]. */
+export function globalAvgPoolGrad(g: Tensor, shape: readonly number[]): Tensor {
+  const [n, h, wd, c] = shape as [number, number, number, number];
+  const { kernel, w } = pickWidth(gapBackward, c);
+  return runKernel1(kernel, { gdy: g }, { shape }, spreadUniforms(n, h * wd, c / w));
 }

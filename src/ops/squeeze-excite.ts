@@ -9,7 +9,6 @@
  * (shaders/squeeze-excite.wgsl). The gate function (the SE block's two linears and activations) is
  * recorded by autograd as usual, so its parameters get their gradients as before.
  */
-import { gapBackward } from '../../kernels/pool.js';
 import { seBackwardX } from '../../kernels/squeeze-excite.js';
 import { pickWidth } from '../../kernels/vec.js';
 import { attach, isGradEnabled, noGrad } from '../autograd/graph.js';
@@ -17,8 +16,7 @@ import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { mul, reduceMid, reshape } from './elementwise.js';
-import { globalAvgPool } from './pool.js';
-import { threadTarget } from '../kernel/thread-target.js';
+import { globalAvgPool, globalAvgPoolGrad, spreadUniforms } from './pool.js';
 
 /** Whether `t`'s recorded graph reaches `target` (a few nodes: the SE gate's linears and activations). */
 function reaches(t: Tensor, target: Tensor): boolean {
@@ -56,15 +54,14 @@ export function squeezeExcite(x: Tensor, gateOf: (pooled: Tensor) => Tensor): Te
   }
   const { kernel: dxKernel, w: width } = pickWidth(seBackwardX, c);
   const cv = c / width;
-  const rows = Math.min(hw, Math.max(1, Math.ceil((n * hw * cv) / threadTarget(16384))));
-  const spread = { n, hw, cv, rows, blocks: Math.ceil(hw / rows), scale: 1 / hw };
+  const spread = spreadUniforms(n, hw, cv);
   // The scale's g, kept for the pool's backward.
   let saved: Tensor | null = null;
   let gate: Tensor | null = null;
   const pooled = attach(noGrad(() => globalAvgPool(x)), 'squeezeExcite.pool', [x], (dpool) => {
     if (!saved) {
       // The backward began between the scale and the pool (from the gate): the pool's own gradient.
-      return [runKernel1(pickWidth(gapBackward, c).kernel, { gdy: dpool }, { shape: x.shape }, spread)];
+      return [globalAvgPoolGrad(dpool, x.shape)];
     }
     const dx = runKernel1(dxKernel, { se_g: saved, se_gate: gate!, se_dpool: dpool }, { shape: x.shape }, spread);
     saved.release();
