@@ -8,7 +8,8 @@
  *   --split          also time each dispatch of a multi-kernel pass on its own
  *   --batch N        another batch size
  *   --image-size N   the layer shapes at another input size (default 224; the trainer's demo uses 64)
- *   --bn-small-rows N  training BatchNorm's one-dispatch kernels up to N rows per thread (0: never; default 128)
+ *   --bn-small-rows N  GPUs: training BatchNorm's one-dispatch kernels up to N rows per thread (0: never; default 128)
+ *   --bn-path P        training BatchNorm's kernels: auto (default: by size and adapter), two-stage, workgroup or serial
  *   --out FILE       JSON path (default bench/results/kernels.json)
  *   --int8           int8 kernels against their float32 twins, int8 vs float32 inference (bench/int8.ts)
  *
@@ -24,7 +25,9 @@
  */
 import * as mg from '../src/index.js';
 import type { DispatchRecord } from '../src/device/dispatcher.js';
-import { setBatchNormSmallRows } from '../src/ops/batchnorm.js';
+import { setBatchNormPath, setBatchNormSmallRows, type BatchNormPath } from '../src/ops/batchnorm.js';
+
+const BN_PATHS: readonly BatchNormPath[] = ['auto', 'two-stage', 'workgroup', 'serial'];
 import { bestOf, measureCeilings, type Ceilings } from './ceilings.js';
 import { runE2E, type E2EOptions } from './e2e.js';
 import { runInt8Bench } from './int8.js';
@@ -71,6 +74,10 @@ function parseArgs(argv: string[]): Args {
       const rows = Number(value());
       if (!(Number.isInteger(rows) && rows >= 0)) throw new BenchUsageError('--bn-small-rows takes a whole number of rows per thread, 0 or more (0: the two-stage kernels only)');
       setBatchNormSmallRows(rows);
+    } else if (x === '--bn-path' || x.startsWith('--bn-path=')) {
+      const path = value();
+      if (!BN_PATHS.includes(path as BatchNormPath)) throw new BenchUsageError(`--bn-path takes one of ${BN_PATHS.join(', ')}, got '${path}'`);
+      setBatchNormPath(path as BatchNormPath);
     }
     else if (x === '--out' || x.startsWith('--out=')) a.out = value();
     else if (x === '--e2e-only') a.kernels = false;
@@ -85,7 +92,7 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--folder-steps' || x.startsWith('--folder-steps=')) e2e.folderSteps = Number(value());
     else if (x === '--e2e-only-workload' || x.startsWith('--e2e-only-workload=')) e2e.only.push(value());
     else if (x === '--help' || x === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--filter NAME]... [--split] [--batch N] [--image-size N] [--bn-small-rows N] [--out FILE] [--e2e-only | --no-e2e] [--tfjs [--tfjs-dir DIR]] [--batch128] [--no-torch] [--e2e-steps N] [--folder-steps N] [--alternate N]');
+      console.log('usage: npm run bench -- [--quick] [--filter NAME]... [--split] [--batch N] [--image-size N] [--bn-small-rows N] [--bn-path P] [--out FILE] [--e2e-only | --no-e2e] [--tfjs [--tfjs-dir DIR]] [--batch128] [--no-torch] [--e2e-steps N] [--folder-steps N] [--alternate N]');
       process.exit(0);
     } else throw new BenchUsageError(`unknown argument ${x} (try --help)`);
   }

@@ -135,3 +135,28 @@ export const bnSmallBackward = defineVecKernel({
   workgroups: smallGroups,
   cost: (u, _c, w) => ({ flops: 12 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (3 * u.m! + 6) }),
 });
+
+/** bn_small_forward for the smallest tensors: one thread per channel group walks every row (no barrier). */
+export const bnSerialForward = defineVecKernel({
+  name: 'bn_serial_forward',
+  source,
+  entry: 'serial_forward',
+  inputs: ['nf_x', 'nf_gamma', 'nf_beta'],
+  outputs: ['nf_y', 'nf_stats'],
+  inouts: ['nf_run_mean', 'nf_run_var'],
+  uniforms: ['m', 'cv', 'eps', 'momentum'],
+  workgroups: (u) => grid1d(u.cv!, 8),
+  cost: (u, _c, w) => ({ flops: 7 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (2 * u.m! + 8) }),
+});
+
+/** bn_small_backward for the smallest tensors: one thread per channel group walks every row (no barrier). */
+export const bnSerialBackward = defineVecKernel({
+  name: 'bn_serial_backward',
+  source,
+  entry: 'serial_backward',
+  inputs: ['nb_x', 'nb_dy', 'nb_stats', 'nb_gamma', 'nb_beta'],
+  outputs: ['nb_dx', 'nb_dbeta', 'nb_dgamma'],
+  uniforms: ['m', 'cv'],
+  workgroups: (u) => grid1d(u.cv!, 8),
+  cost: (u, _c, w) => ({ flops: 12 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (3 * u.m! + 6) }),
+});

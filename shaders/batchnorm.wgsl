@@ -407,3 +407,84 @@ fn small_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
     nb_dx[k] = k_out * (dz - fma(xhat, cg, cb));
   }
 }
+
+// ---- tiny tensors: one thread per channel group walks every row, no barrier -------------------
+// For small M on CPU adapters: there a workgroup barrier turns the shader into coroutines, which
+// cost the one-dispatch kernels above most of their time. Eight threads per workgroup, so that even
+// a few channel groups spread over the CPU's threads. Sums run in blocks of SB rows added to the
+// total, and the mean's sum is taken relative to the first row, so float32 keeps the statistics
+// of offset data (mean 100, std 0.05) over 100k rows as the two-stage passes do.
+const SB = 64u;
+
+@compute @workgroup_size(8)
+fn serial_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let cv = nfp.cv;
+  let g = (wid.y * nwg.x + wid.x) * 8u + lid;
+  if (g >= cv) { return; }
+  let mf = f32(nfp.m);
+  let end = nfp.m * cv;
+  // Summed relative to the first row (shifted data): offset data keeps its precision.
+  let x0 = nf_x[g];
+  var s = V(0.0);
+  for (var k0 = g; k0 < end; k0 += SB * cv) {
+    var b = V(0.0);
+    for (var k = k0; k < min(k0 + SB * cv, end); k += cv) { b += nf_x[k] - x0; }
+    s += b;
+  }
+  let mean = x0 + s / mf;
+  var s2 = V(0.0);
+  for (var k0 = g; k0 < end; k0 += SB * cv) {
+    var b = V(0.0);
+    for (var k = k0; k < min(k0 + SB * cv, end); k += cv) {
+      let d = nf_x[k] - mean;
+      b = fma(d, d, b);
+    }
+    s2 += b;
+  }
+  let invstd = 1.0 / sqrt(s2 / mf + nfp.eps);
+  nf_stats[g] = mean;
+  nf_stats[cv + g] = invstd;
+  nf_run_mean[g] = (1.0 - nfp.momentum) * nf_run_mean[g] + nfp.momentum * mean;
+  nf_run_var[g] = (1.0 - nfp.momentum) * nf_run_var[g] + nfp.momentum * (s2 / (mf - 1.0));
+  let gm = nf_gamma[g];
+  let bt = nf_beta[g];
+  for (var k = g; k < end; k += cv) {
+    nf_y[k] = act(fma((nf_x[k] - mean) * invstd, gm, bt));
+  }
+}
+
+@compute @workgroup_size(8)
+fn serial_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let cv = nbp.cv;
+  let g = (wid.y * nwg.x + wid.x) * 8u + lid;
+  if (g >= cv) { return; }
+  let end = nbp.m * cv;
+  let mean = nb_stats[g];
+  let invstd = nb_stats[cv + g];
+  let gm = nb_gamma[g];
+  let bt = nb_beta[g];
+  var sdz = V(0.0);
+  var sdzx = V(0.0);
+  for (var k0 = g; k0 < end; k0 += SB * cv) {
+    var bz = V(0.0);
+    var bzx = V(0.0);
+    for (var k = k0; k < min(k0 + SB * cv, end); k += cv) {
+      let xhat = (nb_x[k] - mean) * invstd;
+      let dz = nb_dy[k] * dact(fma(xhat, gm, bt));
+      bz += dz;
+      bzx = fma(dz, xhat, bzx);
+    }
+    sdz += bz;
+    sdzx += bzx;
+  }
+  nb_dbeta[g] = sdz;
+  nb_dgamma[g] = sdzx;
+  let cb = sdz / f32(nbp.m);
+  let cg = sdzx / f32(nbp.m);
+  let k_out = gm * invstd;
+  for (var k = g; k < end; k += cv) {
+    let xhat = (nb_x[k] - mean) * invstd;
+    let dz = nb_dy[k] * dact(fma(xhat, gm, bt));
+    nb_dx[k] = k_out * (dz - fma(xhat, cg, cb));
+  }
+}

@@ -1,14 +1,14 @@
 /** Batch normalisation over the channel (last) axis: forward kernels and backward rule side by side. */
 import { Activation, type ActivationName } from '../../kernels/activation.js';
 import {
-  bnApply, bnBackwardDx, bnBackwardFinal, bnBackwardPartial, bnEvalStats, bnSmallBackward, bnSmallForward, bnSmallGroups, bnStatsFinal, bnStatsPartial,
+  bnApply, bnBackwardDx, bnBackwardFinal, bnBackwardPartial, bnEvalStats, bnSerialBackward, bnSerialForward, bnSmallBackward, bnSmallForward, bnSmallGroups, bnStatsFinal, bnStatsPartial,
 } from '../../kernels/batchnorm.js';
 import { pickWidth, type VecKernel } from '../../kernels/vec.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel, runKernel1 } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { threadTarget } from '../kernel/thread-target.js';
+import { isCpuAdapter, threadTarget } from '../kernel/thread-target.js';
 
 /** Running statistics of a batch-norm layer, [C] each, updated in place in training mode. */
 export interface RunningStats {
@@ -46,19 +46,47 @@ function rowBlocks(m: number, cv: number): { rows: number; blocks: number } {
 }
 
 /**
- * Training uses the one-dispatch kernels (bn_small_forward / bn_small_backward) when each thread
- * walks at most this many rows (M / (64 / GC)); above it the two-stage passes spread the rows over
- * more threads. Measured on lavapipe (docs/benchmarks.md): 512 first; 128 since the CPU adapters'
- * smaller work splits (src/kernel/thread-target.ts) made the two-stage passes cheaper for the
- * 14x14 layers at 224 px.
+ * On GPUs training uses the one-dispatch kernels with workgroup reductions (bn_small_forward /
+ * bn_small_backward) when each thread walks at most this many rows (M / (64 / GC)); above it the
+ * two-stage passes spread the rows over more threads. (Chosen on lavapipe before the serial
+ * kernels below replaced them on CPU adapters: 512 first, then 128, docs/benchmarks.md.)
  */
 let smallRowsPerThread = 128;
 
-/** @internal Sets the rows-per-thread limit of the one-dispatch training kernels (0: never use them); returns the previous one. For benchmarks and tests. */
+/** @internal Sets the rows-per-thread limit of the workgroup one-dispatch kernels (GPUs; 0: never use them); returns the previous one. For benchmarks. */
 export function setBatchNormSmallRows(rows: number): number {
   const old = smallRowsPerThread;
   smallRowsPerThread = rows;
   return old;
+}
+
+/**
+ * On CPU adapters training uses the serial kernels (bn_serial_forward / bn_serial_backward: one
+ * thread per channel group walks every row, no workgroup barrier) up to this many rows, the
+ * two-stage passes above. A barrier makes a CPU driver run the shader as coroutines, which cost
+ * the one-dispatch kernels most of their time there. Measured on lavapipe (in-process alternation,
+ * forward + backward, docs/benchmarks.md): 1.06-1.84x faster than the kernels used before at every
+ * MobileNetV3-Small shape up to 6272 rows (batch 32 at 64 px and the 14x14 / 7x7 layers at
+ * 224 px) and at 8192 rows x 16 channels; 0.89-0.94x at 25088 rows, 0.67x at 100352.
+ */
+const SERIAL_MAX_ROWS = 8192;
+
+/** Which training BatchNorm kernels run: by size and adapter (`auto`), or one kind forced (tests, benchmarks). */
+export type BatchNormPath = 'auto' | 'two-stage' | 'workgroup' | 'serial';
+let bnPath: BatchNormPath = 'auto';
+
+/** @internal Forces training BatchNorm's kernels (`auto`: by size and adapter); returns the previous setting. For tests and benchmarks. */
+export function setBatchNormPath(path: BatchNormPath): BatchNormPath {
+  const old = bnPath;
+  bnPath = path;
+  return old;
+}
+
+/** The training kernels for m rows of cv channel groups (two-stage passes, one dispatch with workgroup reductions, or serial). */
+function trainingPath(m: number, cv: number): Exclude<BatchNormPath, 'auto'> {
+  if (bnPath !== 'auto') return bnPath;
+  if (isCpuAdapter()) return m <= SERIAL_MAX_ROWS ? 'serial' : 'two-stage';
+  return m <= smallRowsPerThread * (64 / bnSmallGroups(cv)) ? 'workgroup' : 'two-stage';
 }
 
 function describe(t: Tensor): string {
@@ -98,12 +126,14 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, running: Runni
 
   let stats: Tensor | undefined;
   const gc = bnSmallGroups(cv);
-  const small = training && m <= smallRowsPerThread * (64 / gc);
+  const path = training ? trainingPath(m, cv) : 'two-stage';
+  const small = path !== 'two-stage';
+  const serial = path === 'serial';
   let yFused: Tensor | undefined;
   if (small) {
-    const out = runKernel(pick(bnSmallForward), { nf_x: x, nf_gamma: gamma, nf_beta: beta, nf_run_mean: running.mean, nf_run_var: running.var }, {
+    const out = runKernel(pick(serial ? bnSerialForward : bnSmallForward), { nf_x: x, nf_gamma: gamma, nf_beta: beta, nf_run_mean: running.mean, nf_run_var: running.var }, {
       nf_y: { shape: x.shape }, nf_stats: { shape: [2, c] },
-    }, { m, cv, eps, momentum }, { constants: { ...actConst, GC: gc } });
+    }, { m, cv, eps, momentum }, { constants: serial ? actConst : { ...actConst, GC: gc } });
     yFused = out.nf_y!;
     stats = out.nf_stats!;
   } else if (training) {
@@ -129,9 +159,9 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, running: Runni
     // Training needs the sums for dx too; eval needs them only for gamma and beta.
     const wantAffine = gamma.requiresGrad || beta.requiresGrad;
     if (small && x.requiresGrad) {
-      const out = runKernel(pick(bnSmallBackward), { nb_x: x, nb_dy: g, nb_stats: stats, nb_gamma: gamma, nb_beta: beta }, {
+      const out = runKernel(pick(serial ? bnSerialBackward : bnSmallBackward), { nb_x: x, nb_dy: g, nb_stats: stats, nb_gamma: gamma, nb_beta: beta }, {
         nb_dx: { shape: x.shape }, nb_dbeta: { shape: [c] }, nb_dgamma: { shape: [c] },
-      }, { m, cv }, { constants: { ...actConst, GC: gc } });
+      }, { m, cv }, { constants: serial ? actConst : { ...actConst, GC: gc } });
       stats.release();
       if (!beta.requiresGrad) out.nb_dbeta!.release();
       if (!gamma.requiresGrad) out.nb_dgamma!.release();

@@ -1,5 +1,5 @@
 import * as mg from '../../src/index.js';
-import { setBatchNormSmallRows } from '../../src/ops/batchnorm.js';
+import { setBatchNormPath } from '../../src/ops/batchnorm.js';
 import { cases } from '../support/cases.js';
 import { expectClose, expectTrue, prod, randomAwayFrom, randomData } from '../support/check.js';
 
@@ -153,18 +153,19 @@ async function gradcheckBN(shape: number[], training: boolean, seed: number, a: 
 }
 
 /**
- * Runs `fn` with training BatchNorm on one path: the two-stage kernels ('two-stage') or the
- * one-dispatch kernels for small M ('one-dispatch'), whatever the size would pick.
+ * Runs `fn` with training BatchNorm on one path, whatever the size and adapter would pick: the
+ * two-stage kernels, the one-dispatch kernels with workgroup reductions (GPUs, small M), or the
+ * serial ones (CPU adapters, small M).
  */
-async function onPath<T>(path: 'two-stage' | 'one-dispatch', fn: () => Promise<T>): Promise<T> {
-  const old = setBatchNormSmallRows(path === 'two-stage' ? 0 : Number.MAX_SAFE_INTEGER);
+async function onPath<T>(path: 'two-stage' | 'workgroup' | 'serial', fn: () => Promise<T>): Promise<T> {
+  const old = setBatchNormPath(path);
   try {
     return await fn();
   } finally {
-    setBatchNormSmallRows(old);
+    setBatchNormPath(old);
   }
 }
-const paths = ['two-stage', 'one-dispatch'] as const;
+const paths = ['two-stage', 'workgroup', 'serial'] as const;
 
 /** Large M = 8*112*112 rows, and data with |mean| >> std: float32 statistics stay accurate. */
 async function largeAndOffset(): Promise<void> {
@@ -269,11 +270,12 @@ export default cases('batchnorm', [
     async () => { for (const p of paths) await onPath(p, gradchecks); },
   ],
   [
-    "the one-dispatch kernels at MobileNet's small-M layers: channels over and under a workgroup, lanes past the last group",
+    "the one-dispatch and serial kernels at MobileNet's small-M layers: channels over and under a workgroup, lanes past the last group",
     async () => {
-      // GC = 1, 2, 4, 8 (kernels/batchnorm.ts bnSmallGroups) and channel counts that leave lanes idle.
+      // GC = 1, 2, 4, 8 (kernels/batchnorm.ts bnSmallGroups) and channel counts that leave lanes idle
+      // (the serial kernels: 8 channel groups per workgroup, 144, 10, 18, 25 and 5 of them).
       for (const [shape, act] of [[[32, 2, 2, 576], 'hswish'], [[32, 4, 4, 40], 'identity'], [[3, 4, 4, 72], 'relu'], [[2, 3, 3, 100], 'hswish'], [[5, 7, 20], 'relu']] as [number[], Act][]) {
-        await onPath('one-dispatch', () => checkAgainstReference({ shape, seed: shape[3] ?? 99, act }));
+        for (const path of ['workgroup', 'serial'] as const) await onPath(path, () => checkAgainstReference({ shape, seed: shape[3] ?? 99, act }));
       }
     },
   ],
