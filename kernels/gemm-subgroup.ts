@@ -20,6 +20,7 @@
  * replaced by zero with select (a multiply by zero would keep a NaN from a stale pooled buffer).
  */
 import { defineKernel, grid1d, type Kernel } from '../src/kernel/define-kernel.js';
+import { activationWgsl } from './activation.js';
 import { EPILOGUE_INPUTS, epilogueWgsl } from './epilogue.js';
 
 export interface SubgroupGemmConfig {
@@ -34,12 +35,14 @@ export interface SubgroupGemmConfig {
   hasBias: boolean;
   /** Inference epilogue (kernels/epilogue.ts: BatchNorm, activation, residual) at the store; needs one split. */
   epilogue?: boolean;
+  /** An activation after the bias (override OUT_ACT, kernels/activation.ts codes): linearAct's forward; needs one split. */
+  outAct?: boolean;
 }
 
 const WG = 64;
 
 function source(cfg: SubgroupGemmConfig): string {
-  const { sg: SG, tm: TM, j: J, transB, hasBias, epilogue = false } = cfg;
+  const { sg: SG, tm: TM, j: J, transB, hasBias, epilogue = false, outAct = false } = cfg;
   const L: string[] = [];
   const add = (s: string) => L.push(s);
   add('enable subgroups;');
@@ -113,6 +116,7 @@ function source(cfg: SubgroupGemmConfig): string {
       add(`      let col = (n4 + ${j}u) * 4u;`);
       add(`      var v = c${i}_${j};`);
       if (hasBias) add('      if (s == 0u) { v += vec4f(bias[col], bias[col + 1u], bias[col + 2u], bias[col + 3u]); }');
+      if (outAct) add('      v = out_act(v);');
       add(`      let o = base + (m0 + ${i}u) * p.n + col;`);
       if (epilogue) add(`      v = epi(v, ec${j}, o / 4u);`);
       add('      c[o] = v.x;');
@@ -125,6 +129,7 @@ function source(cfg: SubgroupGemmConfig): string {
   }
   add('}');
   if (epilogue) L.push(epilogueWgsl('vec4f', 5, true));
+  if (outAct) L.push('override OUT_ACT: u32 = 4u;', activationWgsl('out_act', 'vec4f', 'OUT_ACT'));
   return L.join('\n');
 }
 
@@ -137,7 +142,7 @@ export function subgroupGemmKernel(cfg: SubgroupGemmConfig): Kernel {
   if (!k) {
     const { sg } = cfg;
     k = defineKernel({
-      name: `gemm_sg${sg}_${cfg.tm}x${cfg.j}${cfg.transB ? '_tb' : ''}${cfg.hasBias ? '_bias' : ''}${cfg.epilogue ? '_epi' : ''}`,
+      name: `gemm_sg${sg}_${cfg.tm}x${cfg.j}${cfg.transB ? '_tb' : ''}${cfg.hasBias ? '_bias' : ''}${cfg.epilogue ? '_epi' : ''}${cfg.outAct ? '_act' : ''}`,
       source: source(cfg),
       entry: 'gemm_sg',
       inputs: [...(cfg.hasBias ? ['a', 'b', 'bias'] : ['a', 'b']), ...(cfg.epilogue ? EPILOGUE_INPUTS : [])],

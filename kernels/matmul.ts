@@ -1,10 +1,11 @@
 /** Register-tiled GEMM (8x8 outputs per invocation), with transpose, bias and split-K variants. */
 import matmulSource from '../shaders/matmul.wgsl';
 import { defineKernel, grid1d, type Uniforms } from '../src/kernel/define-kernel.js';
+import { activationWgsl } from './activation.js';
 import { EPILOGUE_INPUTS, epilogueWgsl } from './epilogue.js';
 
 // gemm_nn4 stores through `epi` (kernels/epilogue.ts): the identity here, the fused one in gemmNn4EpiKernel.
-const source = matmulSource + epilogueWgsl('vec4f', 8, false);
+const source = matmulSource + epilogueWgsl('vec4f', 8, false) + activationWgsl('out_act', 'vec4f', 'OUT_ACT');
 const gemmCost = (u: Uniforms) => ({ flops: 2 * u.m! * u.n! * u.k!, bytes: 4 * (u.m! * u.k! + u.k! * u.n! + u.splits! * u.m! * u.n!) });
 
 /** Rows and columns of c that one invocation computes (must match shaders/matmul.wgsl). */
@@ -13,7 +14,8 @@ export const GEMM_TILE_N = 8;
 
 /**
  * c[splits, m, n] = op(a) · op(b) (+ bias on split 0). Override constants `TRANS_A`, `TRANS_B`,
- * `HAS_BIAS` pick the variant (one pipeline each).
+ * `HAS_BIAS` pick the variant (one pipeline each); `OUT_ACT` applies an activation after the bias
+ * (one split only).
  */
 export const gemmKernel = defineKernel({
   name: 'gemm',
@@ -75,7 +77,7 @@ export const transposeKernel = defineKernel({
  */
 export const gemmNn4EpiKernel = defineKernel({
   name: 'gemm_nn4_epi',
-  source: matmulSource + epilogueWgsl('vec4f', 8, true),
+  source: matmulSource + epilogueWgsl('vec4f', 8, true) + activationWgsl('out_act', 'vec4f', 'OUT_ACT'),
   entry: 'gemm_nn4',
   inputs: ['na', 'nb', ...EPILOGUE_INPUTS],
   outputs: ['nc'],

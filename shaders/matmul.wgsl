@@ -20,6 +20,9 @@
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
+// An activation applied after the bias (kernels/activation.ts codes; 4 = identity): linearAct's
+// forward. Only with one split (the splits are summed afterwards).
+override OUT_ACT: u32 = 4u;
 
 struct GemmParams { m: u32, n: u32, k: u32, chunk: u32, tiles_m: u32, tiles_n: u32, splits: u32 }
 
@@ -39,6 +42,7 @@ fn store4(row: u32, col: u32, base: u32, v: vec4f) {
       w += vec4f(bias[min(col, last)], bias[min(col + 1u, last)], bias[min(col + 2u, last)], bias[min(col + 3u, last)]);
     }
   }
+  w = out_act(w);
   let o = base + row * p.n + col;
   if (col + 3u < p.n) {
     c[o] = w.x;

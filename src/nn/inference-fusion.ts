@@ -1,7 +1,8 @@
 /**
- * Whether layers may run their fused forward-only kernels where no gradient is needed (Conv +
- * BatchNorm + activation in src/models/mobilenet-v3.ts, the SE blocks' linear + activation in
- * src/nn/layers.ts). On by default; off runs the separate ops (tests and the benchmark compare).
+ * Whether layers may run their fused kernels: Conv + BatchNorm + activation where no gradient is
+ * needed (src/models/mobilenet-v3.ts), and the SE blocks' linear + activation (src/nn/layers.ts
+ * linearAct, in training too). On by default; off runs the separate ops (tests and the benchmark
+ * compare).
  */
 let inferenceFusion = true;
 

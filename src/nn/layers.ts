@@ -2,9 +2,8 @@
 import type { ActivationName } from '../../kernels/activation.js';
 import { activation } from '../ops/activation.js';
 import { dropout, linear } from '../ops/index.js';
-import { linearActFused } from '../ops/matmul.js';
+import { linearAct } from '../ops/matmul.js';
 import { squeezeExcite } from '../ops/squeeze-excite.js';
-import { isGradEnabled } from '../autograd/graph.js';
 import { inferenceFusionEnabled } from './inference-fusion.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { constant, kaimingNormalFanOut, normal } from './init.js';
@@ -59,20 +58,17 @@ export class SqueezeExcitation extends Module {
   }
   forward(x: Tensor): Tensor {
     // One autograd unit (src/ops/squeeze-excite.ts): x's two gradients are written in one pass.
-    return squeezeExcite(x, (pooled) => {
-      const h = this.fused(this.fc1, pooled, 'relu') ?? activation(this.fc1.call(pooled), 'relu');
-      return this.fused(this.fc2, h, 'hsigmoid') ?? activation(this.fc2.call(h), 'hsigmoid');
-    });
+    return squeezeExcite(x, (pooled) => this.fcAct(this.fc2, this.fcAct(this.fc1, pooled, 'relu'), 'hsigmoid'));
   }
 
   /**
-   * fc + activation as one kernel (src/ops/matmul.ts linearActFused: a few rows, no gradient
-   * needed, no hooks on the layer), or null: the caller runs them separately.
+   * fc + activation through linearAct (src/ops/matmul.ts: the activation applied as the GEMM
+   * stores, its derivative and the bias gradient in one pass), or the layer's own call and the
+   * activation op where hooks on the layers must see them (or fusion is off, to compare).
    */
-  private fused(fc: SEConv, x: Tensor, act: ActivationName): Tensor | null {
-    if (!inferenceFusionEnabled() || this.hasForwardHooks || fc.hasForwardHooks) return null;
-    if (isGradEnabled() && (x.requiresGrad || fc.parameters().some((p) => p.requiresGrad))) return null;
-    return linearActFused(x, fc.weight, fc.bias, act);
+  private fcAct(fc: SEConv, x: Tensor, act: ActivationName): Tensor {
+    if (!inferenceFusionEnabled() || this.hasForwardHooks || fc.hasForwardHooks) return activation(fc.call(x), act);
+    return linearAct(x, fc.weight, fc.bias, act);
   }
 }
 

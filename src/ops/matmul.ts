@@ -11,7 +11,10 @@ import { Activation, type ActivationName } from '../../kernels/activation.js';
 import { getDevice } from '../device/device.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
-import { runKernel1 } from '../kernel/run-kernel.js';
+import { runKernel, runKernel1 } from '../kernel/run-kernel.js';
+import { biasActGrad } from '../../kernels/linear-act.js';
+import { pickWidth } from '../../kernels/vec.js';
+import { activation } from './activation.js';
 import { threadTarget } from '../kernel/thread-target.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumSplits, sumTo } from './elementwise.js';
@@ -109,8 +112,10 @@ function splitK(k: number, lanes: number, step: number, macs = Infinity): { chun
  * out (shape `outShape`, m*n elements) = op(a) · op(b) (+ bias), with a, b, bias given by their
  * buffers only (any shapes with the right element counts: views cost nothing). No autograd.
  */
-function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boolean, transB: boolean, outShape: readonly number[], bias?: Tensor, epi?: BnEpilogue): Tensor {
-  if (gemvSuits(m, n, transA, transB) && !epi) return gemv(a, b, m, k, n, outShape, bias, 'identity');
+function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boolean, transB: boolean, outShape: readonly number[], bias?: Tensor, epi?: BnEpilogue, act: ActivationName = 'identity'): Tensor {
+  if (gemvSuits(m, n, transA, transB) && !epi) return gemv(a, b, m, k, n, outShape, bias, act);
+  // An activation at the store needs whole sums: one split (linearAct's products are small).
+  const whole = !!epi || act !== 'identity';
   // Weight gradients (op(a) transposed, k = batch x pixels) measured slower on the subgroup kernel
   // (0.7-0.9x, split-K over very long k), so they stay on the plain one.
   const sg = gemmPath === 'auto' && !transA && k >= SG_MIN_K && n % 4 === 0 && k % 4 === 0 ? subgroupSize() : null;
@@ -121,12 +126,12 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
   let bT: Tensor | null = null;
   let constants: Record<string, number> | undefined;
   if (sg) {
-    const cfg: SubgroupGemmConfig = { sg, tm: SG_ROWS_PER_LANE, j: columnGroups(n), transB, hasBias: !!bias, epilogue: !!epi };
+    const cfg: SubgroupGemmConfig = { sg, tm: SG_ROWS_PER_LANE, j: columnGroups(n), transB, hasBias: !!bias, epilogue: !!epi, outAct: act !== 'identity' };
     kernel = subgroupGemmKernel(cfg);
     tilesM = Math.ceil(m / (sg * cfg.tm));
     tilesN = Math.ceil(n / (4 * cfg.j));
-    // The epilogue needs whole sums: one split.
-    split = epi ? { chunk: Math.ceil(k / sg) * sg, splits: 1 } : splitK(k, tilesM * tilesN * sg, sg, m * n * k);
+    split = whole ? { chunk: Math.ceil(k / sg) * sg, splits: 1 } : splitK(k, tilesM * tilesN * sg, sg, m * n * k);
+    if (act !== 'identity') constants = { OUT_ACT: Activation[act] };
   } else if (epi) {
     if (transA || transB || bias || n % 4 !== 0) throw new MobilegradError(`gemm: the fused epilogue needs a plain product with columns in fours (n = ${n})`);
     kernel = gemmNn4EpiKernel;
@@ -136,10 +141,10 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
   } else {
     tilesM = Math.ceil(m / GEMM_TILE_M);
     tilesN = Math.ceil(n / GEMM_TILE_N);
-    const tn4 = transA && !transB && !bias && m % 4 === 0 && n % 4 === 0;
+    const tn4 = transA && !transB && !bias && act === 'identity' && m % 4 === 0 && n % 4 === 0;
     // Split K when the output alone gives too few invocations (weight gradients: k = batch * pixels).
     // Counted in 8x8 tiles for both weight-gradient kernels, so the 8x12 one gets as many splits.
-    split = splitK(k, tilesM * tilesN, 1, m * n * k);
+    split = whole ? { chunk: k, splits: 1 } : splitK(k, tilesM * tilesN, 1, m * n * k);
     // Weight gradients with rows of 4: the vec4-load variant (1.0-1.9x the scalar one, CPU time),
     // with an 8x12 tile where n suits it (tn12Pays).
     if (tn4) {
@@ -151,13 +156,13 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
     }
     // b transposed (input gradients below SG_MIN_K, or no subgroups): transpose b once, then b as
     // vec4 along n (MobileNetV3-Small's dX at K = 16-48: 1.09-1.14x CPU time with the transpose).
-    else if (!transA && transB && !bias && n % 4 === 0 && m >= NT_MIN_M) {
+    else if (!transA && transB && !bias && act === 'identity' && n % 4 === 0 && m >= NT_MIN_M) {
       bT = runKernel1(transposeKernel, { tr_src: b }, { shape: [k, n] }, { rows: n, cols: k });
       kernel = gemmNn4Kernel;
     }
     // Other products with columns of 4: b as vec4 (1.1-1.3x).
-    else if (!transA && !transB && !bias && n % 4 === 0) kernel = gemmNn4Kernel;
-    else constants = { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, HAS_BIAS: bias ? 1 : 0 };
+    else if (!transA && !transB && !bias && act === 'identity' && n % 4 === 0) kernel = gemmNn4Kernel;
+    else constants = { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, HAS_BIAS: bias ? 1 : 0, OUT_ACT: Activation[act] };
   }
   const { chunk, splits } = split;
   const uniforms = { m, n, k, chunk, tiles_m: tilesM, tiles_n: tilesN, splits };
@@ -194,20 +199,6 @@ function gemv(a: Tensor, b: Tensor, m: number, k: number, n: number, outShape: r
   return runKernel1(gemvKernel, { gv_x: a, gv_w: b, gv_bias: bias ?? b }, { shape: outShape }, { m, n4: n / 4, k }, {
     constants: { HAS_BIAS: bias ? 1 : 0, KIND: Activation[act] },
   });
-}
-
-/**
- * act(linear(x, w, b)) in one kernel where it can (a few rows, out % 4 == 0; forward only: call it
- * where no gradient is needed, as the SE blocks do in evaluation), else the separate ops.
- * @returns null when the fused kernel does not apply (the caller runs linear and the activation).
- */
-export function linearActFused(x: Tensor, w: Tensor, b: Tensor | undefined, act: ActivationName): Tensor | null {
-  const inF = x.shape[x.shape.length - 1]!;
-  if (x.shape.length < 2 || w.shape.length !== 2 || inF !== w.shape[0] || (b && (b.shape.length !== 1 || b.shape[0] !== w.shape[1]))) return null;
-  const outF = w.shape[1]!;
-  const rows = x.size / inF;
-  if (!gemvSuits(rows, outF, false, false) || x.dtype !== 'f32' || w.dtype !== 'f32') return null;
-  return gemv(x, w, rows, inF, outF, [...x.shape.slice(0, -1), outF], b, act);
 }
 
 /**
@@ -289,5 +280,37 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
       g2.release();
     }
     return [dx, dw, db];
+  });
+}
+
+/** Activations whose derivative {@link linearAct}'s backward reads off the output. */
+const FROM_OUTPUT: readonly ActivationName[] = ['relu', 'relu6', 'hsigmoid', 'identity'];
+
+/**
+ * act(linear(x, w, b)) with autograd in fewer passes (the SE blocks' fc + ReLU and fc +
+ * h-sigmoid): the activation is applied as the GEMM stores (one split), and the backward computes
+ * act'(y) * g and the bias gradient in one pass (kernels/linear-act.ts) before the two GEMMs.
+ * For activations whose derivative follows from the output (relu, relu6, hsigmoid, identity);
+ * others run as linear then the activation op. Same shapes as {@link linear}.
+ */
+export function linearAct(x: Tensor, w: Tensor, b: Tensor | undefined, act: ActivationName): Tensor {
+  if (!FROM_OUTPUT.includes(act)) return activation(linear(x, w, b), act);
+  const inF = x.shape[x.shape.length - 1];
+  if (x.shape.length < 2 || w.shape.length !== 2 || inF !== w.shape[0] || (b && (b.shape.length !== 1 || b.shape[0] !== w.shape[1]))) {
+    throw new MobilegradError(`linearAct: x ${dims(x)} must be [N, in], w ${dims(w)} [in, out]${b ? ` and b ${dims(b)} [out]` : ''} with matching sizes`);
+  }
+  const outF = w.shape[1]!;
+  const rows = x.shape.slice(0, -1).reduce((q, d) => q * d, 1);
+  const y = gemm(x, w, rows, inF!, outF, false, false, [...x.shape.slice(0, -1), outF], b, undefined, act);
+  return attach(y, 'linearAct', b ? [x, w, b] : [x, w], (g) => {
+    const { kernel, w: width } = pickWidth(biasActGrad, outF);
+    const out = runKernel(kernel, { la_g: g, la_y: y }, { la_dz: { shape: [rows, outF] }, la_db: { shape: [outF] } }, { rows, nv: outF / width }, {
+      constants: { KIND: Activation[act] },
+    });
+    const dz = out.la_dz!;
+    const [dx, dw] = gemmGrads(dz, x, w, rows, inF!, outF, false, false, x.requiresGrad, w.requiresGrad);
+    dz.release();
+    if (!b?.requiresGrad) out.la_db!.release();
+    return b ? [dx, dw, b.requiresGrad ? out.la_db! : null] : [dx, dw];
   });
 }

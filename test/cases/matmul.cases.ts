@@ -1,7 +1,7 @@
 import * as mg from '../../src/index.js';
 import { cases } from '../support/cases.js';
 import { CheckError, expectClose, expectTrue, prod, randomData } from '../support/check.js';
-import { linearActFused, setGemmTargetThreads } from '../../src/ops/matmul.js';
+import { linearAct, setGemmTargetThreads } from '../../src/ops/matmul.js';
 
 /** Product and both gradients of c = op(a) · op(b) in float64; gradients in a's and b's stored layouts. */
 function refGemm(a: Float64Array, b: Float64Array, g: Float64Array, m: number, k: number, n: number, tA: boolean, tB: boolean) {
@@ -241,12 +241,11 @@ export default cases('matmul', [
       for (const [rows, inF, outF] of [[1, 577, 16], [3, 5, 12], [4, 96, 24], [2, 1, 8], [1, 3, 4], [1, 576, 144], [2, 576, 1024]]) {
         for (const withBias of [true, false]) {
           await checkLinear(rows!, inF!, outF!, withBias, async (tx, tw, tbias, c, tag) => {
-            // Fused activations (forward only): every kind against float64.
+            // Fused activations (no gradient: gemv with the activation): every kind against float64.
             for (const [name, f] of Object.entries(acts) as [keyof typeof acts, (v: number) => number][]) {
-              const fy = mg.noGrad(() => linearActFused(tx, tw, withBias ? tbias : undefined, name));
-              expectTrue(fy !== null, `${tag}: linearActFused applies`);
-              expectClose(await fy!.toArray(), c.map(f), `${tag} + ${name}`, 1e-4, 1e-4 * Math.max(1, ...c.map(Math.abs)));
-              fy!.release();
+              const fy = mg.noGrad(() => linearAct(tx, tw, withBias ? tbias : undefined, name));
+              expectClose(await fy.toArray(), c.map(f), `${tag} + ${name}`, 1e-4, 1e-4 * Math.max(1, ...c.map(Math.abs)));
+              fy.release();
             }
           });
         }
@@ -255,9 +254,64 @@ export default cases('matmul', [
       const w = mg.tensor(randomData(9 * 8, seed++), [9, 8]);
       const b = mg.tensor(randomData(8, seed++), [8]);
       await mg.gradcheck((p, q, r) => mg.linear(p, q, r), [x, w, b]);
-      // Not a gemv shape (5 rows; 6 columns): linearActFused declines, the caller runs the separate ops.
-      expectTrue(linearActFused(mg.tensor(randomData(5 * 9, seed++), [5, 9]), w, b, 'relu') === null, 'linearActFused declines 5 rows');
-      expectTrue(linearActFused(x, mg.tensor(randomData(9 * 6, seed++), [9, 6]), undefined, 'relu') === null, 'linearActFused declines 6 columns');
+      for (const t of [x, w, b]) t.release();
+    },
+  ],
+  [
+    'linearAct: the activation in the GEMM store, its derivative and the bias gradient in one pass; forward and gradients vs float64 on every path, gradcheck',
+    async () => {
+      const acts = {
+        relu: [(v: number) => Math.max(v, 0), (v: number) => (v > 0 ? 1 : 0)],
+        relu6: [(v: number) => Math.min(Math.max(v, 0), 6), (v: number) => (v > 0 && v < 6 ? 1 : 0)],
+        hsigmoid: [(v: number) => Math.min(Math.max(v + 3, 0), 6) / 6, (v: number) => (v > -3 && v < 3 ? 1 / 6 : 0)],
+        identity: [(v: number) => v, () => 1],
+        // Not readable off the output: linear then the activation op.
+        hswish: [(v: number) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6, (v: number) => (v <= -3 ? 0 : v >= 3 ? 1 : (2 * v + 3) / 6)],
+      } as const;
+      const check = async (rows: number, inF: number, outF: number, name: keyof typeof acts, withBias: boolean) => {
+        const [f, df] = acts[name];
+        // Scaled so that pre-activations spread over the h-sigmoid's and ReLU6's kinks (-3, 0, 3, 6).
+        const x = randomData(rows * inF, seed++, -2, 2);
+        const w = randomData(inF * outF, seed++, -4 / Math.sqrt(inF), 4 / Math.sqrt(inF));
+        const bias = randomData(outF, seed++, -1, 1);
+        const g = randomData(rows * outF, seed++);
+        const tx = mg.tensor(x, [rows, inF], { requiresGrad: true });
+        const tw = mg.tensor(w, [inF, outF], { requiresGrad: true });
+        const tb = mg.tensor(bias, [outF], { requiresGrad: true });
+        const y = linearAct(tx, tw, withBias ? tb : undefined, name);
+        const z = refGemm(x, w, g, rows, inF, outF, false, false).c.map((v, i) => v + (withBias ? bias[i % outF]! : 0));
+        const dz = g.map((v, i) => v * df(z[i]!));
+        const want = refGemm(x, w, dz, rows, inF, outF, false, false);
+        const tag = `linearAct [${rows},${inF}]x[${inF},${outF}]${withBias ? ' + bias' : ''} + ${name}`;
+        closeToScale(await y.toArray(), z.map(f), `${tag} forward`);
+        const tg = mg.tensor(g, [rows, outF]);
+        await y.backward(tg);
+        closeToScale(await tx.grad!.toArray(), want.da, `${tag} dx`);
+        closeToScale(await tw.grad!.toArray(), want.db, `${tag} dw`);
+        if (withBias) {
+          const db = new Float64Array(outF);
+          for (let i = 0; i < dz.length; i++) db[i % outF] += dz[i]!;
+          closeToScale(await tb.grad!.toArray(), db, `${tag} dbias`);
+        } else expectTrue(tb.grad === null, `${tag}: the unused bias gets no gradient`);
+        for (const t of [tx.grad!, tw.grad!, tb.grad, tx, tw, tb, tg, y]) t?.release();
+      };
+      // The SE blocks at batch 32 (subgroup GEMM where the adapter has it), columns off fours
+      // (scalar kernels), a batch of 1 and of 3 (gemv), one column.
+      const shapes = [[32, 576, 144], [32, 24, 96], [7, 9, 6], [1, 16, 8], [3, 40, 12], [5, 13, 1]];
+      for (const path of ['auto', 'plain'] as const) {
+        const prev = mg.setGemmPath(path);
+        try {
+          for (const [i, [rows, inF, outF]] of shapes.entries()) {
+            for (const name of Object.keys(acts) as (keyof typeof acts)[]) await check(rows!, inF!, outF!, name, (i + name.length) % 3 !== 0);
+          }
+        } finally {
+          mg.setGemmPath(prev);
+        }
+      }
+      const x = mg.tensor(randomData(3 * 7, seed++), [3, 7]);
+      const w = mg.tensor(randomData(7 * 8, seed++), [7, 8]);
+      const b = mg.tensor(randomData(8, seed++), [8]);
+      for (const name of ['relu', 'hsigmoid'] as const) await mg.gradcheck((p, q, r) => linearAct(p, q, r, name), [x, w, b]);
       for (const t of [x, w, b]) t.release();
     },
   ],
