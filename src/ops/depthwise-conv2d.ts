@@ -14,6 +14,7 @@ import { pickWidth } from '../../kernels/vec.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
+import { isCpuAdapter } from '../kernel/thread-target.js';
 import { sumSplits } from './elementwise.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { convGeometry, weightGrad, type Conv2dOptions } from './conv2d.js';
@@ -66,6 +67,27 @@ function forwardSlide(k: number, stride: number, ho: number, wo: number): { ohb:
   // Never wider than the image (a 2-wide output computed 4 wide would waste half the work).
   const owb = stride === 1 ? Math.min(4, wo) : 1;
   return ((ohb - 1) * stride + k) * ((owb - 1) * stride + k) <= MAX_WIN ? { ohb, owb } : null;
+}
+
+/**
+ * What the sliding kernels' channel width is chosen from (pickWidth): C itself (vec4 lanes where
+ * C % 4 == 0), but 1 (one channel per invocation) for windows of 5x5 and more at stride 1 over
+ * maps of 7x7 and more (`side`: the smaller side) on CPU adapters. There each vec4 value of an
+ * invocation takes four vector registers, so a 5x5 window's cached inputs and weights spill;
+ * scalar lanes keep four times as many in registers. Measured on lavapipe (in-process alternation,
+ * MobileNetV3-Small's 5x5 stride-1 layers at 224 px, docs/benchmarks.md): forward 1.04-1.36x,
+ * weight gradient 1.1-1.45x, input gradient 1.0-1.3x; at 4x4 and 2x2 (64 px) 0.8-1.2x, so not there.
+ */
+function slideLanes(c: number, k: number, stride: number, side: number): number {
+  return (SCALAR_SLIDE_OVERRIDE ?? isCpuAdapter()) && k >= 5 && stride === 1 && side >= 7 ? 1 : c;
+}
+let SCALAR_SLIDE_OVERRIDE: boolean | null = null;
+
+/** @internal Forces scalar (true) or vec4 (false) lanes for the 5x5 stride-1 sliding kernels (null: by adapter); returns the previous setting. For tests and benchmarks. */
+export function setDepthwiseScalarSlide(on: boolean | null): boolean | null {
+  const old = SCALAR_SLIDE_OVERRIDE;
+  SCALAR_SLIDE_OVERRIDE = on;
+  return old;
 }
 
 /**
@@ -130,8 +152,9 @@ export function depthwiseConv2dForward(x: Tensor, w: Tensor, options: Conv2dOpti
   if (slide) {
     const { ohb, owb } = slide;
     const wob = Math.ceil(wo / owb);
-    const kernel = pickWidth(epi ? depthwiseForwardSlideEpi : depthwiseForwardSlide, c).kernel;
-    y = runKernel1(kernel, epi ? { sx: x, swt: w, ...epilogueTensors(epi) } : { sx: x, swt: w }, { shape: [n, ho, wo, c] }, { ...dims, pad: padding, wob, ...slideChunks(Math.ceil(ho / ohb), n * wob * cv) }, {
+    const { kernel, w: sw } = pickWidth(epi ? depthwiseForwardSlideEpi : depthwiseForwardSlide, slideLanes(c, k, stride, Math.min(ho, wo)));
+    const scv = c / sw;
+    y = runKernel1(kernel, epi ? { sx: x, swt: w, ...epilogueTensors(epi) } : { sx: x, swt: w }, { shape: [n, ho, wo, c] }, { ...dims, cv: scv, pad: padding, wob, ...slideChunks(Math.ceil(ho / ohb), n * wob * scv) }, {
       constants: { K: k, S: stride, OHB: ohb, OWB: owb, ...(epi ? epilogueConstants(epi) : {}) },
     });
   } else {
@@ -164,7 +187,9 @@ function inputGrad(g: Tensor, w: Tensor, shape: readonly number[], dims: { n: nu
     const ohb = 1, owb = Math.min(4, wd);
     if ((ohb - 1 + k) * (owb - 1 + k) <= MAX_WIN) {
       const wob = Math.ceil(wd / owb);
-      return runKernel1(pickWidth(depthwiseForwardSlide, c).kernel, { sx: g, swt: w }, { shape }, { n, h: ho, w: wo, cv, ho: h, wo: wd, pad: k - 1 - padding, wob, ...slideChunks(Math.ceil(h / ohb), n * wob * cv) }, {
+      const { kernel, w: sw } = pickWidth(depthwiseForwardSlide, slideLanes(c, k, 1, Math.min(h, wd)));
+      const scv = c / sw;
+      return runKernel1(kernel, { sx: g, swt: w }, { shape }, { n, h: ho, w: wo, cv: scv, ho: h, wo: wd, pad: k - 1 - padding, wob, ...slideChunks(Math.ceil(h / ohb), n * wob * scv) }, {
         constants: { K: k, S: 1, OHB: ohb, OWB: owb, FLIP: 1 },
       });
     }
@@ -200,8 +225,10 @@ function inputGrad(g: Tensor, w: Tensor, shape: readonly number[], dims: { n: nu
  */
 function weightGradSlide(x: Tensor, g: Tensor, wShape: readonly number[], dims: { n: number; h: number; w: number; cv: number; ho: number; wo: number }, k: number, stride: number, padding: number): Tensor | null {
   if (k > MAX_SLIDE_K || stride > 2 || (stride === 2 && k > 3 && dims.ho < 14)) return null;
-  const { n, h, cv, ho, wo } = dims;
   const c = wShape[2]!;
+  const { kernel, w: sw } = pickWidth(depthwiseBackwardWSlide, slideLanes(c, k, stride, Math.min(dims.ho, dims.wo)));
+  const { n, h, ho, wo } = dims;
+  const cv = c / sw;
   const d = Math.ceil(k / stride);
   const owb = stride === 1 ? 2 : 1;
   // First and one-past-last step: step m takes input rows m*S-pad .. m*S-pad+S-1 and dy rows m-D+1 .. m.
@@ -219,8 +246,8 @@ function weightGradSlide(x: Tensor, g: Tensor, wShape: readonly number[], dims: 
   }
   const nsp = Math.ceil(n / ipt) * nch;
   const parts = nsp * wob;
-  const part = runKernel1(pickWidth(depthwiseBackwardWSlide, c).kernel, { ux: x, udy: g }, { shape: [parts, ...wShape] }, {
-    ...dims, pad: padding, wob, nsp, nch, rpt, ipt, m0, mend: m0 + steps,
+  const part = runKernel1(kernel, { ux: x, udy: g }, { shape: [parts, ...wShape] }, {
+    ...dims, cv, pad: padding, wob, nsp, nch, rpt, ipt, m0, mend: m0 + steps,
   }, { constants: { K: k, S: stride, OWB: owb } });
   return sumSplits(part, parts, wShape);
 }

@@ -1,4 +1,5 @@
 import * as mg from '../../src/index.js';
+import { setDepthwiseScalarSlide } from '../../src/ops/depthwise-conv2d.js';
 import { cases } from '../support/cases.js';
 import { expectClose, expectTrue, prod, randomData } from '../support/check.js';
 
@@ -177,6 +178,20 @@ export default cases('conv', [
         await mg.gradcheck((a, b) => run(c, a, b), [x, w]);
         x.release();
         w.release();
+      }
+    },
+  ],
+  [
+    '5x5 stride-1 sliding kernels with vec4 lanes and with one channel per lane, both forced (CPU adapters take the scalar ones from 7x7 maps, GPUs vec4)',
+    async () => {
+      const shapes = [depthwise(2, 14, 14, 40, 5, 1, 2), depthwise(5, 7, 7, 20, 5, 1, 2), depthwise(1, 17, 12, 64, 5, 1, 2), depthwise(2, 9, 11, 12, 5, 1, 1)];
+      for (const scalar of [false, true]) {
+        const prev = setDepthwiseScalarSlide(scalar);
+        try {
+          for (const [i, c] of shapes.entries()) await checkAgainstReference(c, 700 + 10 * i + (scalar ? 5 : 0));
+        } finally {
+          setDepthwiseScalarSlide(prev);
+        }
       }
     },
   ],
