@@ -18,7 +18,7 @@
  *   --e2e-only       only the end-to-end part        --no-e2e        only the kernels
  *   --tfjs           also TensorFlow.js-webgpu (slow) --tfjs-dir DIR  where it is installed
  *   --batch128       also a few steps at batch 128    --no-torch      skip PyTorch
- *   --alternate N    N rounds of training 224/32 alternating mobilegrad and PyTorch (median ratio)
+ *   --alternate N    N rounds alternating mobilegrad and PyTorch workload by workload (train 224/32, trainer 64/32, inference b1/b32; median ratios)
  *   --e2e-steps N    timed training steps (5)         --folder-steps N  trainer steps at 64 px (20)
  *   --e2e-only-workload W   train224, train64, infer or batch128 (repeatable)
  *   --torch-threads 2,1      PyTorch thread counts, one run each (2); the table uses the fastest

@@ -48,10 +48,11 @@ export interface E2EOptions {
   /** Only these workloads (train224, train64, infer, batch128); all when empty. */
   only: string[];
   /**
-   * Rounds of training at 224/32 alternating mobilegrad (replayed) and PyTorch (the first of
-   * torchThreads), one after the other, after the rest (default 0: none). On a machine whose speed
-   * drifts from minute to minute this compares like with like; the median of the per-round ratios
-   * is reported.
+   * Rounds alternating mobilegrad (replayed) and PyTorch (the first of torchThreads), workload by
+   * workload, one right after the other, after the rest (default 0: none): training at 224/32,
+   * the trainer with data at 64/32, inference at batch 1 and 32 (those selected). On a machine
+   * whose speed drifts from minute to minute this compares like with like; the median of the
+   * per-round ratios is reported for each.
    */
   alternate: number;
 }
@@ -163,6 +164,7 @@ export async function runE2E(o: E2EOptions): Promise<void> {
     mgr.train224 = train224;
   }
 
+  let trainerData: Awaited<ReturnType<typeof loadImageFolder>> | undefined;
   let train64: {
     eager?: TrainerMeasurement; replayedNoOverlap?: TrainerMeasurement; replayed?: TrainerMeasurement;
     gpuBatch?: Measurement; gpuBatchEager?: Measurement; gpuBatchPerParamOptimizer?: Measurement; decode?: Record<string, number>;
@@ -170,6 +172,7 @@ export async function runE2E(o: E2EOptions): Promise<void> {
   if (want('train64')) {
     const td = performance.now();
     const data = await loadImageFolder(o.folder, { imageSize: 64, cacheDir: null });
+    trainerData = data;
     const decodeS = (performance.now() - td) / 1000;
     const decode = { images: data.count, seconds: decodeS, ms_per_image: (decodeS * 1000) / data.count };
     train64 = {
@@ -283,26 +286,46 @@ export async function runE2E(o: E2EOptions): Promise<void> {
   if (tfjs && !tfjs.available) console.log(`TensorFlow.js: ${tfjs.reason}`);
   if (!tfjs) console.log('TensorFlow.js: not run (add --tfjs; minutes at 224 px)');
 
-  // Alternation: mobilegrad and PyTorch at 224/32 one after the other, round by round.
-  let alternation: { rounds: { mobilegrad: number; pytorch: number; ratio: number }[]; median_ratio: number; pytorch_threads: number } | undefined;
-  if (o.alternate > 0 && !o.noTorch && want('train224')) {
-    const threads = o.torchThreads[0]!;
-    const rounds: { mobilegrad: number; pytorch: number; ratio: number }[] = [];
-    for (let i = 0; i < o.alternate; i++) {
-      const m = await measure({ task: 'train', imageSize: 224, batchSize: 32, steps: o.steps, warmup: 3, replay: true });
-      const p = runTorch(ROOT, { folder: o.folder, threads, steps: o.steps, folderSteps: o.folderSteps, only: ['train224'] });
-      const pt224 = p.available ? p.rows.train224?.images_per_second : undefined;
-      if (pt224 === undefined) break;
-      rounds.push({ mobilegrad: m.images_per_second, pytorch: pt224, ratio: m.images_per_second / pt224 });
-      log(`alternation round ${i + 1}: mobilegrad ${f(m.images_per_second)} img/s, PyTorch ${f(pt224)} img/s (${f(m.images_per_second / pt224, 2)}x)`);
+  // Alternation: mobilegrad and PyTorch one right after the other, workload by workload, round by round.
+  // Ratios are speed ratios (mobilegrad / PyTorch images per second; PyTorch / mobilegrad latency).
+  type AltRound = { mobilegrad: number; pytorch: number; ratio: number };
+  const alternation: { pytorch_threads: number; rounds: number; workloads: Record<string, { unit: string; rounds: AltRound[]; median_ratio: number }> } | undefined =
+    o.alternate > 0 && !o.noTorch ? { pytorch_threads: o.torchThreads[0]!, rounds: o.alternate, workloads: {} } : undefined;
+  if (alternation) {
+    const threads = alternation.pytorch_threads;
+    const alt: { name: string; unit: string; mg: () => Promise<number> }[] = [];
+    if (want('train224')) alt.push({ name: 'train224', unit: 'img/s', mg: async () => (await measure({ task: 'train', imageSize: 224, batchSize: 32, steps: o.steps, warmup: 3, replay: true })).images_per_second });
+    if (want('train64') && trainerData) {
+      const d = trainerData;
+      alt.push({ name: 'train64', unit: 'img/s', mg: async () => (await measureTrainer(d, d.classes, o.folderSteps, true, true)).images_per_second });
     }
-    if (rounds.length) {
-      const sorted = rounds.map((r) => r.ratio).sort((a, b) => a - b);
+    if (want('infer')) {
+      alt.push({ name: 'infer1', unit: 'ms', mg: async () => (await measure({ task: 'infer', imageSize: 224, batchSize: 1, steps: 20, warmup: 3, replay: true })).ms_per_step });
+      alt.push({ name: 'infer32', unit: 'img/s', mg: async () => (await measure({ task: 'infer', imageSize: 224, batchSize: 32, steps: o.steps, warmup: 2, replay: true })).images_per_second });
+    }
+    const done = new Set<string>();
+    for (let i = 0; i < o.alternate; i++) {
+      for (const w of alt) {
+        if (done.has(w.name)) continue;
+        const m = await w.mg();
+        const p = runTorch(ROOT, { folder: o.folder, threads, steps: o.steps, folderSteps: o.folderSteps, only: [w.name] });
+        const row = p.available ? p.rows[w.name] : undefined;
+        const pv = row ? (w.unit === 'ms' ? row.ms_per_step : row.images_per_second) : undefined;
+        if (pv === undefined) {
+          done.add(w.name);
+          continue;
+        }
+        const ratio = w.unit === 'ms' ? pv / m : m / pv;
+        (alternation.workloads[w.name] ??= { unit: w.unit, rounds: [], median_ratio: NaN }).rounds.push({ mobilegrad: m, pytorch: pv, ratio });
+        log(`alternation round ${i + 1}, ${w.name}: mobilegrad ${f(m)} ${w.unit}, PyTorch ${f(pv)} ${w.unit} (${f(ratio, 2)}x)`);
+      }
+    }
+    for (const [name, a] of Object.entries(alternation.workloads)) {
+      const sorted = a.rounds.map((r) => r.ratio).sort((x, y) => x - y);
       const mid = sorted.length >> 1;
-      const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-      alternation = { rounds, median_ratio: median, pytorch_threads: threads };
-      console.log(`alternation, train 224/32, mobilegrad replayed vs PyTorch (${threads} threads), ${rounds.length} rounds: ` +
-        rounds.map((r) => `${f(r.mobilegrad)}/${f(r.pytorch)}`).join(', ') + ` img/s; median ratio ${f(median, 2)}x`);
+      a.median_ratio = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+      console.log(`alternation, ${name}, mobilegrad replayed vs PyTorch (${threads} threads), ${a.rounds.length} rounds: ` +
+        a.rounds.map((r) => `${f(r.mobilegrad)}/${f(r.pytorch)}`).join(', ') + ` ${a.unit}; median speed ratio ${f(a.median_ratio, 2)}x`);
     }
   }
 
