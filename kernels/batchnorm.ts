@@ -107,56 +107,38 @@ export function bnSmallGroups(cv: number): number {
 
 const smallGroups = (u: Record<string, number | undefined>) => grid1d(Math.ceil(u.cv! / bnSmallGroups(u.cv!)) * 64, 64);
 
+// The one-dispatch training kernels come in two forms with the same bindings (src/ops/batchnorm.ts
+// picks): workgroup reductions over row slices (GPUs) and one thread per channel group walking
+// every row with no barrier (CPU adapters, where a barrier runs the shader as coroutines).
+const smallForward = {
+  source,
+  inputs: ['nf_x', 'nf_gamma', 'nf_beta'],
+  outputs: ['nf_y', 'nf_stats'],
+  inouts: ['nf_run_mean', 'nf_run_var'],
+  uniforms: ['m', 'cv', 'eps', 'momentum'],
+  cost: (u: Record<string, number | undefined>, _c: unknown, w: number) => ({ flops: 7 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (2 * u.m! + 8) }),
+};
+const smallBackward = {
+  source,
+  inputs: ['nb_x', 'nb_dy', 'nb_stats', 'nb_gamma', 'nb_beta'],
+  outputs: ['nb_dx', 'nb_dbeta', 'nb_dgamma'],
+  uniforms: ['m', 'cv'],
+  cost: (u: Record<string, number | undefined>, _c: unknown, w: number) => ({ flops: 12 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (3 * u.m! + 6) }),
+};
+const serialGroups = (u: Record<string, number | undefined>) => grid1d(u.cv!, 8);
+
 /**
  * Training forward in one dispatch for small M: batch mean and variance, running update, stats
  * [2, C] (mean; invstd) and y = act(xhat * gamma + beta). Override GC (1, 2, 4, 8) channel groups
  * per workgroup, 64 / GC row slices.
  */
-export const bnSmallForward = defineVecKernel({
-  name: 'bn_small_forward',
-  source,
-  entry: 'small_forward',
-  inputs: ['nf_x', 'nf_gamma', 'nf_beta'],
-  outputs: ['nf_y', 'nf_stats'],
-  inouts: ['nf_run_mean', 'nf_run_var'],
-  uniforms: ['m', 'cv', 'eps', 'momentum'],
-  workgroups: smallGroups,
-  cost: (u, _c, w) => ({ flops: 7 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (2 * u.m! + 8) }),
-});
+export const bnSmallForward = defineVecKernel({ ...smallForward, name: 'bn_small_forward', entry: 'small_forward', workgroups: smallGroups });
 
 /** Training backward in one dispatch for small M: dbeta, dgamma [C] and dx. Override GC as the forward. */
-export const bnSmallBackward = defineVecKernel({
-  name: 'bn_small_backward',
-  source,
-  entry: 'small_backward',
-  inputs: ['nb_x', 'nb_dy', 'nb_stats', 'nb_gamma', 'nb_beta'],
-  outputs: ['nb_dx', 'nb_dbeta', 'nb_dgamma'],
-  uniforms: ['m', 'cv'],
-  workgroups: smallGroups,
-  cost: (u, _c, w) => ({ flops: 12 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (3 * u.m! + 6) }),
-});
+export const bnSmallBackward = defineVecKernel({ ...smallBackward, name: 'bn_small_backward', entry: 'small_backward', workgroups: smallGroups });
 
-/** bn_small_forward for the smallest tensors: one thread per channel group walks every row (no barrier). */
-export const bnSerialForward = defineVecKernel({
-  name: 'bn_serial_forward',
-  source,
-  entry: 'serial_forward',
-  inputs: ['nf_x', 'nf_gamma', 'nf_beta'],
-  outputs: ['nf_y', 'nf_stats'],
-  inouts: ['nf_run_mean', 'nf_run_var'],
-  uniforms: ['m', 'cv', 'eps', 'momentum'],
-  workgroups: (u) => grid1d(u.cv!, 8),
-  cost: (u, _c, w) => ({ flops: 7 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (2 * u.m! + 8) }),
-});
+/** bn_small_forward without barriers: one thread per channel group walks every row (CPU adapters). */
+export const bnSerialForward = defineVecKernel({ ...smallForward, name: 'bn_serial_forward', entry: 'serial_forward', workgroups: serialGroups });
 
-/** bn_small_backward for the smallest tensors: one thread per channel group walks every row (no barrier). */
-export const bnSerialBackward = defineVecKernel({
-  name: 'bn_serial_backward',
-  source,
-  entry: 'serial_backward',
-  inputs: ['nb_x', 'nb_dy', 'nb_stats', 'nb_gamma', 'nb_beta'],
-  outputs: ['nb_dx', 'nb_dbeta', 'nb_dgamma'],
-  uniforms: ['m', 'cv'],
-  workgroups: (u) => grid1d(u.cv!, 8),
-  cost: (u, _c, w) => ({ flops: 12 * u.m! * u.cv! * w, bytes: 4 * w * u.cv! * (3 * u.m! + 6) }),
-});
+/** bn_small_backward without barriers: one thread per channel group walks every row (CPU adapters). */
+export const bnSerialBackward = defineVecKernel({ ...smallBackward, name: 'bn_serial_backward', entry: 'serial_backward', workgroups: serialGroups });

@@ -302,6 +302,15 @@ struct SmallFwdParams { m: u32, cv: u32, eps: f32, momentum: f32 }
 @group(0) @binding(6) var<storage, read_write> nf_run_var: array<V>;
 @group(0) @binding(7) var<uniform> nfp: SmallFwdParams;
 
+// Stores channel group g's batch statistics (mean; invstd) and moves the running ones toward them
+// (m2: the sum of squared deviations over mf rows; the unbiased variance, as PyTorch).
+fn nf_store_stats(g: u32, cv: u32, mean: V, invstd: V, m2: V, mf: f32) {
+  nf_stats[g] = mean;
+  nf_stats[cv + g] = invstd;
+  nf_run_mean[g] = (1.0 - nfp.momentum) * nf_run_mean[g] + nfp.momentum * mean;
+  nf_run_var[g] = (1.0 - nfp.momentum) * nf_run_var[g] + nfp.momentum * (m2 / (mf - 1.0));
+}
+
 // Sum of red_a over the row slices of channel group `gl` (every thread computes it: no 2nd barrier).
 fn slices_a(gl: u32) -> V {
   var t = V(0.0);
@@ -346,12 +355,7 @@ fn small_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   let m2 = slices_b(ln.gl);
   let invstd = 1.0 / sqrt(m2 / mf + nfp.eps);
   if (g >= cv) { return; }
-  if (lid < GC) {
-    nf_stats[g] = mean;
-    nf_stats[cv + g] = invstd;
-    nf_run_mean[g] = (1.0 - nfp.momentum) * nf_run_mean[g] + nfp.momentum * mean;
-    nf_run_var[g] = (1.0 - nfp.momentum) * nf_run_var[g] + nfp.momentum * (m2 / (mf - 1.0));
-  }
+  if (lid < GC) { nf_store_stats(g, cv, mean, invstd, m2, mf); }
   let gm = nf_gamma[g];
   let bt = nf_beta[g];
   for (var k = ln.k0; k < ln.end; k += ln.step) {
@@ -442,10 +446,7 @@ fn serial_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
     s2 += b;
   }
   let invstd = 1.0 / sqrt(s2 / mf + nfp.eps);
-  nf_stats[g] = mean;
-  nf_stats[cv + g] = invstd;
-  nf_run_mean[g] = (1.0 - nfp.momentum) * nf_run_mean[g] + nfp.momentum * mean;
-  nf_run_var[g] = (1.0 - nfp.momentum) * nf_run_var[g] + nfp.momentum * (s2 / (mf - 1.0));
+  nf_store_stats(g, cv, mean, invstd, s2, mf);
   let gm = nf_gamma[g];
   let bt = nf_beta[g];
   for (var k = g; k < end; k += cv) {

@@ -84,17 +84,29 @@ async function checkLinear(rows: number, inF: number, outF: number, withBias: bo
   const c = want.c.map((v, i) => v + (withBias ? bias[i % outF]! : 0));
   const tag = `linear [${rows},${inF}]x[${inF},${outF}]${withBias ? ' + bias' : ''}`;
   closeToScale(await y.toArray(), c, `${tag} forward`);
-  const tg = mg.tensor(g, [rows, outF]);
-  await y.backward(tg);
-  closeToScale(await tx.grad!.toArray(), want.da, `${tag} dx`);
-  closeToScale(await tw.grad!.toArray(), want.db, `${tag} dw`);
-  if (withBias) {
-    const dbias = new Float64Array(outF);
-    for (let i = 0; i < g.length; i++) dbias[i % outF] += g[i]!;
-    closeToScale(await tbias.grad!.toArray(), dbias, `${tag} dbias`);
-  } else expectTrue(tbias.grad === null, 'linear without bias leaves the bias tensor alone');
+  const tg = await backwardAndCheck(y, g, g, { tx, tw, tbias }, want, withBias, tag);
   await more?.(tx, tw, tbias, c, tag);
   for (const t of [tx.grad!, tw.grad!, tbias.grad, tx, tw, tbias, tg, y]) t?.release();
+}
+
+/**
+ * Runs y's backward from g and checks a linear layer's gradients against float64: dx and dw
+ * (`want`, from the pre-activation gradient dz; dz = g without an activation) and the bias's
+ * (the column sums of dz, or none when the layer has no bias). Returns g's tensor, to release.
+ */
+async function backwardAndCheck(y: mg.Tensor, g: Float64Array, dz: Float64Array, t: { tx: mg.Tensor; tw: mg.Tensor; tbias: mg.Tensor },
+  want: { da: Float64Array; db: Float64Array }, withBias: boolean, tag: string): Promise<mg.Tensor> {
+  const outF = t.tbias.shape[0]!;
+  const tg = mg.tensor(g, y.shape);
+  await y.backward(tg);
+  closeToScale(await t.tx.grad!.toArray(), want.da, `${tag} dx`);
+  closeToScale(await t.tw.grad!.toArray(), want.db, `${tag} dw`);
+  if (withBias) {
+    const dbias = new Float64Array(outF);
+    for (let i = 0; i < dz.length; i++) dbias[i % outF] += dz[i]!;
+    closeToScale(await t.tbias.grad!.toArray(), dbias, `${tag} dbias`);
+  } else expectTrue(t.tbias.grad === null, `${tag}: the unused bias gets no gradient`);
+  return tg;
 }
 
 export default cases('matmul', [
@@ -284,15 +296,7 @@ export default cases('matmul', [
         const want = refGemm(x, w, dz, rows, inF, outF, false, false);
         const tag = `linearAct [${rows},${inF}]x[${inF},${outF}]${withBias ? ' + bias' : ''} + ${name}`;
         closeToScale(await y.toArray(), z.map(f), `${tag} forward`);
-        const tg = mg.tensor(g, [rows, outF]);
-        await y.backward(tg);
-        closeToScale(await tx.grad!.toArray(), want.da, `${tag} dx`);
-        closeToScale(await tw.grad!.toArray(), want.db, `${tag} dw`);
-        if (withBias) {
-          const db = new Float64Array(outF);
-          for (let i = 0; i < dz.length; i++) db[i % outF] += dz[i]!;
-          closeToScale(await tb.grad!.toArray(), db, `${tag} dbias`);
-        } else expectTrue(tb.grad === null, `${tag}: the unused bias gets no gradient`);
+        const tg = await backwardAndCheck(y, g, dz, { tx, tw, tbias: tb }, want, withBias, tag);
         for (const t of [tx.grad!, tw.grad!, tb.grad, tx, tw, tb, tg, y]) t?.release();
       };
       // The SE blocks at batch 32 (subgroup GEMM where the adapter has it), columns off fours
