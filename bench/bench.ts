@@ -32,7 +32,7 @@ import { bestOf, measureCeilings, type Ceilings } from './ceilings.js';
 import { runE2E, type E2EOptions } from './e2e.js';
 import { runInt8Bench } from './int8.js';
 import { buildCases, type BenchCase, type Pass } from './kernel-cases.js';
-import { ceilingLines, groupLine, kernelLines, headerLines, LEGEND, rowLine, summaryLines, writeJson, type Meta, type Row } from './report.js';
+import { ceilingLines, groupLine, kernelLines, headerLines, LEGEND, roofCountLines, rowLine, summaryLines, writeJson, type Meta, type Row } from './report.js';
 import { mobilenetShapes, type BenchShapes } from './shapes.js';
 
 interface Args {
@@ -286,6 +286,8 @@ async function main(): Promise<void> {
   }
   console.log('');
   for (const l of summaryLines(rows, batch)) console.log(l);
+  console.log('');
+  for (const l of roofCountLines(rows)) console.log(l);
   console.log('');
   for (const l of LEGEND) console.log(l);
   meta.wallSeconds = Number(((performance.now() - t0) / 1000).toFixed(1));

@@ -164,6 +164,18 @@ export function summaryLines(rows: Row[], batch: number): string[] {
   return out;
 }
 
+/** Per group, how many passes reach at least half of their roofline (issue 5's kernel target). */
+export function roofCountLines(rows: Row[]): string[] {
+  const groups = new Map<string, { at: number; all: number }>();
+  for (const r of rows) {
+    const g = groups.get(r.group) ?? { at: 0, all: 0 };
+    g.all++;
+    if (r.roofPct >= 50) g.at++;
+    groups.set(r.group, g);
+  }
+  return ['passes at 50 % of their roofline or more: ' + [...groups].map(([name, g]) => `${name} ${g.at}/${g.all}`).join(', ')];
+}
+
 export const LEGEND = [
   'ms: median over the timed submits of (one submit of R replays of the pass) / R, fenced with mg.sync().',
   'n: layers with this shape in one forward pass. disp: kernel dispatches in the pass.',
