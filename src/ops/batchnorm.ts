@@ -65,9 +65,9 @@ export function setBatchNormSmallRows(rows: number): number {
  * thread per channel group walks every row, no workgroup barrier) up to this many rows, the
  * two-stage passes above. A barrier makes a CPU driver run the shader as coroutines, which cost
  * the one-dispatch kernels most of their time there. Measured on lavapipe (in-process alternation,
- * forward + backward, docs/benchmarks.md): 1.06-1.84x faster than the kernels used before at every
- * MobileNetV3-Small shape up to 6272 rows (batch 32 at 64 px and the 14x14 / 7x7 layers at
- * 224 px) and at 8192 rows x 16 channels; 0.89-0.94x at 25088 rows, 0.67x at 100352.
+ * forward + backward, two runs, docs/benchmarks.md): 1.03-1.57x faster than the kernels used
+ * before at every MobileNetV3-Small shape of batch 32 at 64 px, 1.08-1.84x at the 14x14 and 7x7
+ * layers at 224 px, 1.18-1.33x at 8192 rows x 16 channels; 0.84-1.09x at 25088 and 100352 rows.
  */
 const SERIAL_MAX_ROWS = 8192;
 
