@@ -285,17 +285,20 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
 
 /** Activations whose derivative {@link linearAct}'s backward reads off the output. */
 const FROM_OUTPUT: readonly ActivationName[] = ['relu', 'relu6', 'hsigmoid', 'identity'];
+// Most rows linearAct fuses: its backward pass walks every row in one thread per column (a batch
+// of vectors, as the SE blocks'); more rows (a linear over pixels) take the separate ops.
+const LINEAR_ACT_MAX_ROWS = 1024;
 
 /**
  * act(linear(x, w, b)) with autograd in fewer passes (the SE blocks' fc + ReLU and fc +
  * h-sigmoid): the activation is applied as the GEMM stores (one split), and the backward computes
  * act'(y) * g and the bias gradient in one pass (kernels/linear-act.ts) before the two GEMMs.
- * For activations whose derivative follows from the output (relu, relu6, hsigmoid, identity);
- * others run as linear then the activation op. Same shapes as {@link linear}.
+ * For activations whose derivative follows from the output (relu, relu6, hsigmoid, identity) and
+ * up to 1024 rows; otherwise linear then the activation op. Same shapes as {@link linear}.
  */
 export function linearAct(x: Tensor, w: Tensor, b: Tensor | undefined, act: ActivationName): Tensor {
-  if (!FROM_OUTPUT.includes(act)) return activation(linear(x, w, b), act);
   const inF = x.shape[x.shape.length - 1];
+  if (!FROM_OUTPUT.includes(act) || x.size / (inF ?? 1) > LINEAR_ACT_MAX_ROWS) return activation(linear(x, w, b), act);
   if (x.shape.length < 2 || w.shape.length !== 2 || inF !== w.shape[0] || (b && (b.shape.length !== 1 || b.shape[0] !== w.shape[1]))) {
     throw new MobilegradError(`linearAct: x ${dims(x)} must be [N, in], w ${dims(w)} [in, out]${b ? ` and b ${dims(b)} [out]` : ''} with matching sizes`);
   }

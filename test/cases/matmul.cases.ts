@@ -301,7 +301,8 @@ export default cases('matmul', [
       };
       // The SE blocks at batch 32 (subgroup GEMM where the adapter has it), columns off fours
       // (scalar kernels), a batch of 1 and of 3 (gemv), one column.
-      const shapes = [[32, 576, 144], [32, 24, 96], [7, 9, 6], [1, 16, 8], [3, 40, 12], [5, 13, 1]];
+      // (and 1500 rows: over the fused limit, the separate ops).
+      const shapes = [[32, 576, 144], [32, 24, 96], [7, 9, 6], [1, 16, 8], [3, 40, 12], [5, 13, 1], [1500, 12, 8]];
       for (const path of ['auto', 'plain'] as const) {
         const prev = mg.setGemmPath(path);
         try {
