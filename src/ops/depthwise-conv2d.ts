@@ -69,6 +69,8 @@ function forwardSlide(k: number, stride: number, ho: number, wo: number): { ohb:
   return ((ohb - 1) * stride + k) * ((owb - 1) * stride + k) <= MAX_WIN ? { ohb, owb } : null;
 }
 
+let scalarSlideOverride: boolean | null = null;
+
 /**
  * What the sliding kernels' channel width is chosen from (pickWidth): C itself (vec4 lanes where
  * C % 4 == 0), but 1 (one channel per invocation) for windows of 5x5 and more at stride 1 over
@@ -79,14 +81,13 @@ function forwardSlide(k: number, stride: number, ho: number, wo: number): { ohb:
  * weight gradient 1.1-1.45x, input gradient 1.0-1.3x; at 4x4 and 2x2 (64 px) 0.8-1.2x, so not there.
  */
 function slideLanes(c: number, k: number, stride: number, side: number): number {
-  return (SCALAR_SLIDE_OVERRIDE ?? isCpuAdapter()) && k >= 5 && stride === 1 && side >= 7 ? 1 : c;
+  return (scalarSlideOverride ?? isCpuAdapter()) && k >= 5 && stride === 1 && side >= 7 ? 1 : c;
 }
-let SCALAR_SLIDE_OVERRIDE: boolean | null = null;
 
 /** @internal Forces scalar (true) or vec4 (false) lanes for the 5x5 stride-1 sliding kernels (null: by adapter); returns the previous setting. For tests and benchmarks. */
 export function setDepthwiseScalarSlide(on: boolean | null): boolean | null {
-  const old = SCALAR_SLIDE_OVERRIDE;
-  SCALAR_SLIDE_OVERRIDE = on;
+  const old = scalarSlideOverride;
+  scalarSlideOverride = on;
   return old;
 }
 
