@@ -38,11 +38,13 @@ export function drawE2EChart(title: string, subtitle: string, panels: readonly C
   c.text(W / 2, 12, title, INK, { scale: 2, align: 'center' });
   c.text(W / 2, 38, subtitle, MUTED, { align: 'center' });
   let y = 70;
-  const right = W - 170;
+  const label = (b: ChartPanel['bars'][number]) => `${fmt(b.value ?? 0)}${b.note ? `  ${b.note}` : ''}`;
   for (const p of panels) {
     c.text(20, y, `${p.title} (${p.unit})`, INK);
     y += 20;
     const max = Math.max(1e-9, ...p.bars.map((b) => b.value ?? 0));
+    // Bars end where the longest value-and-note text still fits after its bar (at least 200 px of bar).
+    const right = Math.max(LABEL_W + 200, W - 16 - Math.max(0, ...p.bars.map((b) => (b.value === null ? 0 : textWidth(label(b))))));
     c.line(LABEL_W, y - 4, LABEL_W, y + p.bars.length * (BAR_H + GAP), GRID);
     for (const b of p.bars) {
       c.text(LABEL_W - 8, y + 5, b.label, INK, { align: 'right' });
@@ -51,7 +53,7 @@ export function drawE2EChart(title: string, subtitle: string, panels: readonly C
       } else {
         const w = Math.max(1, Math.round(((right - LABEL_W) * b.value) / max));
         c.fillRect(LABEL_W, y, w, BAR_H, b.color);
-        const text = `${fmt(b.value)}${b.note ? `  ${b.note}` : ''}`;
+        const text = label(b);
         const x = LABEL_W + w + 6;
         c.text(Math.min(x, W - 10 - textWidth(text)), y + 5, text, INK);
       }

@@ -347,27 +347,32 @@ export async function runE2E(o: E2EOptions): Promise<void> {
   const light: [number, number, number] = [150, 180, 220];
   const orange: [number, number, number] = [230, 110, 20];
   const grey: [number, number, number] = [140, 140, 140];
-  const note = (v: number | undefined, p: number | undefined) => (v !== undefined && p ? `${(v / p).toFixed(2)}x PyTorch` : undefined);
+  // The single pass's ratio, and the alternation's median where it ran (the fairer one on a drifting machine).
+  const alt = (w: string) => {
+    const a = alternation?.workloads[w];
+    return a ? `, alternation median ${a.median_ratio.toFixed(2)}x` : '';
+  };
+  const note = (v: number | undefined, p: number | undefined, w: string) => (v !== undefined && p ? `${(v / p).toFixed(2)}x PyTorch${alt(w)}` : undefined);
   const panels: ChartPanel[] = [
     { title: 'Training, 224 px, batch 32, batch on the GPU', unit: 'images/s', bars: [
       { label: 'mobilegrad eager', value: train224.eager?.images_per_second ?? null, color: light },
-      { label: 'mobilegrad replayed', value: train224.replayed?.images_per_second ?? null, color: blue, note: note(train224.replayed?.images_per_second, pt.train224?.images_per_second) },
+      { label: 'mobilegrad replayed', value: train224.replayed?.images_per_second ?? null, color: blue, note: note(train224.replayed?.images_per_second, pt.train224?.images_per_second, 'train224') },
       { label: 'PyTorch CPU', value: pt.train224?.images_per_second ?? null, color: orange, note: pt.train224?.note },
       { label: 'TF.js webgpu', value: tj.train224?.images_per_second ?? null, color: grey },
     ] },
     { title: 'Training, 64 px, batch 32, with data loading', unit: 'images/s', bars: [
       { label: 'mobilegrad eager', value: train64.eager?.images_per_second ?? null, color: light },
-      { label: 'mobilegrad replayed', value: train64.replayed?.images_per_second ?? null, color: blue, note: note(train64.replayed?.images_per_second, pt.train64?.images_per_second) },
+      { label: 'mobilegrad replayed', value: train64.replayed?.images_per_second ?? null, color: blue, note: note(train64.replayed?.images_per_second, pt.train64?.images_per_second, 'train64') },
       { label: 'PyTorch CPU + DataLoader', value: pt.train64?.images_per_second ?? null, color: orange, note: pt.train64?.note?.split(';')[0] },
       { label: 'TF.js webgpu (GPU batch)', value: tj.train64?.images_per_second ?? null, color: grey },
     ] },
     { title: 'Inference, 224 px, batch 32', unit: 'images/s', bars: [
-      { label: 'mobilegrad replayed', value: infer.b32?.images_per_second ?? null, color: blue, note: note(infer.b32?.images_per_second, pt.infer32?.images_per_second) },
+      { label: 'mobilegrad replayed', value: infer.b32?.images_per_second ?? null, color: blue, note: note(infer.b32?.images_per_second, pt.infer32?.images_per_second, 'infer32') },
       { label: 'PyTorch CPU', value: pt.infer32?.images_per_second ?? null, color: orange, note: pt.infer32?.note },
       { label: 'TF.js webgpu', value: tj.infer32?.images_per_second ?? null, color: grey },
     ] },
     { title: 'Inference, 224 px, batch 1', unit: 'images/s = 1000 / latency ms', bars: [
-      { label: 'mobilegrad replayed', value: infer.b1 ? 1000 / infer.b1.ms_per_step : null, color: blue, note: infer.b1 ? `${infer.b1.ms_per_step.toFixed(1)} ms` : undefined },
+      { label: 'mobilegrad replayed', value: infer.b1 ? 1000 / infer.b1.ms_per_step : null, color: blue, note: infer.b1 ? `${infer.b1.ms_per_step.toFixed(1)} ms${alt('infer1')}` : undefined },
       { label: 'PyTorch CPU', value: pt.infer1 ? 1000 / pt.infer1.ms_per_step : null, color: orange, note: pt.infer1 ? `${pt.infer1.ms_per_step.toFixed(1)} ms, ${pt.infer1.note}` : undefined },
       { label: 'TF.js webgpu', value: tj.infer1 ? 1000 / tj.infer1.ms_per_step : null, color: grey, note: tj.infer1 ? `${tj.infer1.ms_per_step.toFixed(0)} ms` : undefined },
     ] },
