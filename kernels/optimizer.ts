@@ -23,9 +23,9 @@ export const sgdMomentumStep = defineKernel({
 export const adamStep = defineVecKernel({
   name: 'adam_step', source: optimizerSource, entry: 'adam',
   inputs: ['ad_grad', 'ad_scalars'], outputs: [], inouts: ['ad_param', 'ad_m', 'ad_v'],
-  uniforms: ['n', 'beta1', 'beta2', 'eps', 'slot'], workgroups: grid,
-  // Reads param, grad, m, v and writes param, m, v; a nominal 12 FLOPs per element.
-  cost: (u, _c, w) => ({ flops: 12 * w * u.n!, bytes: 28 * w * u.n! }),
+  uniforms: ['n', 'beta1', 'beta2', 'eps', 'slot', 'splits'], workgroups: grid,
+  // Reads param, grad (its partial sums), m, v and writes param, m, v; a nominal 12 FLOPs per element.
+  cost: (u, _c, w) => ({ flops: 12 * w * u.n!, bytes: (24 + 4 * u.splits!) * w * u.n! }),
 });
 
 /** Adam / AdamW over three parameters at once (one dispatch instead of three); `.v4` when all three sizes are in fours. */
@@ -33,9 +33,12 @@ export const adamStep3 = defineVecKernel({
   name: 'adam_step3', source: optimizerSource, entry: 'adam3',
   inputs: ['a3_grad0', 'a3_grad1', 'a3_grad2', 'a3_scalars'], outputs: [],
   inouts: ['a3_param0', 'a3_m0', 'a3_v0', 'a3_param1', 'a3_m1', 'a3_v1', 'a3_param2', 'a3_m2', 'a3_v2'],
-  uniforms: ['n0', 'n1', 'n2', 'slot0', 'slot1', 'slot2', 'wg1', 'wg2', 'beta1', 'beta2', 'eps'],
+  uniforms: ['n0', 'n1', 'n2', 'slot0', 'slot1', 'slot2', 'wg1', 'wg2', 'beta1', 'beta2', 'eps', 'splits0', 'splits1', 'splits2'],
   workgroups: (u) => grid1d((u.wg2! + Math.ceil(u.n2! / 256)) * 256, 256),
-  cost: (u, _c, w) => ({ flops: 12 * w * (u.n0! + u.n1! + u.n2!), bytes: 28 * w * (u.n0! + u.n1! + u.n2!) }),
+  cost: (u, _c, w) => ({
+    flops: 12 * w * (u.n0! + u.n1! + u.n2!),
+    bytes: w * ((24 + 4 * u.splits0!) * u.n0! + (24 + 4 * u.splits1!) * u.n1! + (24 + 4 * u.splits2!) * u.n2!),
+  }),
 });
 
 /** Storage bindings adamStep3 needs. */

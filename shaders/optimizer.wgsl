@@ -56,7 +56,9 @@ fn sgd_momentum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
 // p -= step_size * m / (sqrt(v) / bc2_sqrt + eps),  step_size = lr / (1 - beta1^t),
 // bc2_sqrt = sqrt(1 - beta2^t), both computed in float64 on the host.
 // Scalars [step_size, bc2_sqrt, decay, l2].
-struct AdamParams { n: u32, beta1: f32, beta2: f32, eps: f32, slot: u32 }
+// A gradient may come as `splits` partial sums [splits, n] (a split-K weight gradient whose sum was
+// deferred, src/tensor/tensor.ts): g is their sum, taken here instead of in a dispatch of its own.
+struct AdamParams { n: u32, beta1: f32, beta2: f32, eps: f32, slot: u32, splits: u32 }
 @group(0) @binding(0) var<storage, read> ad_grad: array<V>;
 @group(0) @binding(1) var<storage, read> ad_scalars: array<f32>;
 @group(0) @binding(2) var<storage, read_write> ad_param: array<V>;
@@ -82,7 +84,9 @@ fn adam(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (i >= ap.n) { return; }
   let s = ap.slot * 4u;
   let sc = vec4f(ad_scalars[s], ad_scalars[s + 1u], ad_scalars[s + 2u], ad_scalars[s + 3u]);
-  let r = adam_update(ad_param[i], ad_grad[i], ad_m[i], ad_v[i], sc, ap.beta1, ap.beta2, ap.eps);
+  var g = ad_grad[i];
+  for (var q = 1u; q < ap.splits; q++) { g += ad_grad[q * ap.n + i]; }
+  let r = adam_update(ad_param[i], g, ad_m[i], ad_v[i], sc, ap.beta1, ap.beta2, ap.eps);
   ad_param[i] = r.p;
   ad_m[i] = r.m;
   ad_v[i] = r.v;
@@ -93,7 +97,7 @@ fn adam(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 // Workgroups [0, wg1) update parameter 0, [wg1, wg2) parameter 1, [wg2, end) parameter 2, 256
 // elements each; every workgroup works on one parameter, so the switch below is uniform within it.
 // Three is what fits the 16 storage bindings an adapter may give (4 per parameter + the scalars).
-struct Adam3Params { n0: u32, n1: u32, n2: u32, slot0: u32, slot1: u32, slot2: u32, wg1: u32, wg2: u32, beta1: f32, beta2: f32, eps: f32 }
+struct Adam3Params { n0: u32, n1: u32, n2: u32, slot0: u32, slot1: u32, slot2: u32, wg1: u32, wg2: u32, beta1: f32, beta2: f32, eps: f32, splits0: u32, splits1: u32, splits2: u32 }
 @group(0) @binding(0) var<storage, read> a3_grad0: array<V>;
 @group(0) @binding(1) var<storage, read> a3_grad1: array<V>;
 @group(0) @binding(2) var<storage, read> a3_grad2: array<V>;
@@ -120,21 +124,27 @@ fn adam3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   if (wg < a3.wg1) {
     let i = wg * 256u + lid;
     if (i >= a3.n0) { return; }
-    let r = adam_update(a3_param0[i], a3_grad0[i], a3_m0[i], a3_v0[i], a3_scalars_of(a3.slot0), a3.beta1, a3.beta2, a3.eps);
+    var g = a3_grad0[i];
+    for (var q = 1u; q < a3.splits0; q++) { g += a3_grad0[q * a3.n0 + i]; }
+    let r = adam_update(a3_param0[i], g, a3_m0[i], a3_v0[i], a3_scalars_of(a3.slot0), a3.beta1, a3.beta2, a3.eps);
     a3_param0[i] = r.p;
     a3_m0[i] = r.m;
     a3_v0[i] = r.v;
   } else if (wg < a3.wg2) {
     let i = (wg - a3.wg1) * 256u + lid;
     if (i >= a3.n1) { return; }
-    let r = adam_update(a3_param1[i], a3_grad1[i], a3_m1[i], a3_v1[i], a3_scalars_of(a3.slot1), a3.beta1, a3.beta2, a3.eps);
+    var g = a3_grad1[i];
+    for (var q = 1u; q < a3.splits1; q++) { g += a3_grad1[q * a3.n1 + i]; }
+    let r = adam_update(a3_param1[i], g, a3_m1[i], a3_v1[i], a3_scalars_of(a3.slot1), a3.beta1, a3.beta2, a3.eps);
     a3_param1[i] = r.p;
     a3_m1[i] = r.m;
     a3_v1[i] = r.v;
   } else {
     let i = (wg - a3.wg2) * 256u + lid;
     if (i >= a3.n2) { return; }
-    let r = adam_update(a3_param2[i], a3_grad2[i], a3_m2[i], a3_v2[i], a3_scalars_of(a3.slot2), a3.beta1, a3.beta2, a3.eps);
+    var g = a3_grad2[i];
+    for (var q = 1u; q < a3.splits2; q++) { g += a3_grad2[q * a3.n2 + i]; }
+    let r = adam_update(a3_param2[i], g, a3_m2[i], a3_v2[i], a3_scalars_of(a3.slot2), a3.beta1, a3.beta2, a3.eps);
     a3_param2[i] = r.p;
     a3_m2[i] = r.m;
     a3_v2[i] = r.v;

@@ -10,6 +10,7 @@ import { Conv2d } from '../src/nn/conv.js';
 import { Activation, Linear, SqueezeExcitation } from '../src/nn/layers.js';
 import { Module, Sequential } from '../src/nn/module.js';
 import { AdamW } from '../src/optim/adam.js';
+import { sumSplits } from '../src/ops/elementwise.js';
 import '../test/cases/all.js'; // declares every kernel
 
 class TinyNet extends Module {
@@ -139,6 +140,42 @@ describe('engine', () => {
     expect(Array.from(await kept!.toArray()).every((v) => v === 3)).toBe(true);
     out.release();
     kept!.release();
+    expect(mg.memoryStats().liveBuffers).toBe(before);
+  });
+
+  it('a deferred split sum is computed on first use (read, kernel input, view) and frees its parts', async () => {
+    const parts = (seed: number) => mg.randn([5, 3, 7], { seed }); // 5 partial sums of a [3, 7] tensor
+    const want = async (p: mg.Tensor) => {
+      const a = (await p.toArray()) as Float32Array;
+      return Array.from({ length: 21 }, (_, j) => [0, 1, 2, 3, 4].reduce((s, q) => s + a[q * 21 + j]!, 0));
+    };
+    const before = mg.memoryStats().liveBuffers;
+    const close = (got: ArrayLike<number>, ref: number[], shift = 0) => ref.every((v, j) => Math.abs(got[j]! - (v + shift)) < 1e-5 * (1 + Math.abs(v)));
+    // Read back.
+    const p1 = parts(1);
+    const ref1 = await want(p1);
+    const d1 = sumSplits(p1, 5, [3, 7]);
+    expect(d1.deferredSum?.splits).toBe(5);
+    expect(d1.released).toBe(false);
+    expect(close(await d1.toArray(), ref1)).toBe(true);
+    expect(d1.deferredSum).toBe(null);
+    // As a kernel's input, and through a view.
+    const p2 = parts(2);
+    const ref2 = await want(p2);
+    const d2 = sumSplits(p2, 5, [3, 7]);
+    const y = mg.add(d2, 1);
+    expect(close(await y.toArray(), ref2, 1)).toBe(true);
+    const p3 = parts(3);
+    const ref3 = await want(p3);
+    const d3 = sumSplits(p3, 5, [3, 7]);
+    const v = mg.reshape(d3, [21]);
+    expect(close(await v.toArray(), ref3)).toBe(true);
+    for (const t of [d1, d2, y, d3, v]) t.release();
+    // Released unused: the parts go back to the pool, and the tensor reads as released.
+    const d4 = sumSplits(parts(4), 5, [3, 7]);
+    d4.release();
+    expect(d4.released).toBe(true);
+    expect(() => d4.buffer).toThrow(/released/);
     expect(mg.memoryStats().liveBuffers).toBe(before);
   });
 

@@ -12,6 +12,7 @@ import { Rng } from '../src/tensor/random.js';
 import { randomAugmentParams } from '../src/train/augment-params.js';
 import { TrainingRun, type LoopConfig } from '../src/train/loop.js';
 import { StepRecorder } from '../src/train/step-recorder.js';
+import { setDeferredSplitSums } from '../src/ops/elementwise.js';
 import { stepKey, trainStepOn, type StepBatch } from '../src/train/train-step.js';
 
 const SIZE = 32;
@@ -36,6 +37,8 @@ interface RunResult {
   weights: Float32Array;
   recorder: StepRecorder;
   memory: { allocated: number; live: number }[];
+  /** Dispatches of the recorded step (0 without replay). */
+  dispatches: number;
 }
 
 /**
@@ -49,7 +52,7 @@ async function train(replay: boolean, steps: number, reload = -1): Promise<RunRe
   const opt = new AdamW(model.parameters(), { lr: 1e-3 });
   const recorder = new StepRecorder(replay);
   const holder: StepBatch = { bytes: new Uint8Array(0), params: new Float32Array(0), labels: new Int32Array(0) };
-  const res: RunResult = { losses: [], logits: [], weights: new Float32Array(0), recorder, memory: [] };
+  const res: RunResult = { losses: [], logits: [], weights: new Float32Array(0), recorder, memory: [], dispatches: 0 };
   for (let i = 0; i < steps; i++) {
     if (i === reload) opt.loadStateDict(await opt.stateDict());
     opt.setLearningRate(1e-3 * (1 + 0.5 * Math.sin(i)));
@@ -63,6 +66,7 @@ async function train(replay: boolean, steps: number, reload = -1): Promise<RunRe
     res.memory.push({ allocated: st.allocatedBytes, live: st.liveBuffers });
   }
   res.weights = (await model.parameters()[0]!.toArray()) as Float32Array;
+  res.dispatches = recorder.stats.dispatches;
   recorder.dispose();
   opt.dispose();
   for (const [, t] of model.stateTensors()) t.release();
@@ -122,6 +126,31 @@ describe('recorded training step', () => {
     expect(pool.stats().reservedBuffers).toBe(0);
     opt.dispose();
     for (const [, t] of model.stateTensors()) t.release();
+  });
+});
+
+describe('split-K weight gradients summed by the optimizer', () => {
+  it('train as the separate sums do (losses and weights within float rounding), with fewer dispatches', async () => {
+    const old = setDeferredSplitSums(false);
+    let separate: RunResult;
+    let deferred: RunResult;
+    try {
+      separate = await train(true, 5);
+      setDeferredSplitSums(true);
+      deferred = await train(true, 5);
+    } finally {
+      setDeferredSplitSums(old);
+    }
+    // Only the order of the float32 additions differs (the reduction's interleaved accumulators
+    // against AdamW's running sum), so the runs agree to rounding, not to the bit.
+    for (let i = 0; i < 5; i++) expect(Math.abs(deferred.losses[i]! - separate.losses[i]!)).toBeLessThan(1e-4 * Math.abs(separate.losses[i]!));
+    let worst = 0;
+    for (let i = 0; i < separate.weights.length; i++) worst = Math.max(worst, Math.abs(deferred.weights[i]! - separate.weights[i]!));
+    expect(worst).toBeLessThan(1e-5);
+    expect(deferred.weights).not.toEqual(new Float32Array(deferred.weights.length));
+    // Every split weight gradient's reduction dispatch is gone from the recorded step.
+    expect(deferred.dispatches).toBeGreaterThan(100);
+    expect(deferred.dispatches).toBeLessThan(separate.dispatches - 10);
   });
 });
 

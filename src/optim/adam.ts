@@ -23,6 +23,15 @@ export interface AdamOptions {
   multiTensor?: boolean;
 }
 
+/**
+ * A gradient as the Adam kernels read it: its partial sums when their sum was deferred (a split-K
+ * weight gradient, src/ops/elementwise.ts sumSplits; the kernels add them up as they load them),
+ * else the gradient itself as one part.
+ */
+function gradParts(grad: Tensor): { parts: Tensor; splits: number } {
+  return grad.deferredSum ?? { parts: grad, splits: 1 };
+}
+
 /** `torch.optim.Adam` (amsgrad off): weight decay is an L2 term added to the gradient. */
 export class Adam extends Optimizer {
   readonly betas: [number, number];
@@ -85,21 +94,24 @@ export class Adam extends Optimizer {
     const [n0, n1, n2] = [a.param.size / w, b.param.size / w, c.param.size / w];
     const wg1 = Math.ceil(n0 / 256);
     const wg2 = wg1 + Math.ceil(n1 / 256);
+    const [g0, g1, g2] = [gradParts(a.grad), gradParts(b.grad), gradParts(c.grad)];
     runKernel(w === 4 ? adamStep3.v4 : adamStep3.v1, {
-      a3_grad0: a.grad, a3_grad1: b.grad, a3_grad2: c.grad, a3_scalars: scalars,
+      a3_grad0: g0.parts, a3_grad1: g1.parts, a3_grad2: g2.parts, a3_scalars: scalars,
       a3_param0: a.param, a3_m0: a.state.buffers.expAvg!, a3_v0: a.state.buffers.expAvgSq!,
       a3_param1: b.param, a3_m1: b.state.buffers.expAvg!, a3_v1: b.state.buffers.expAvgSq!,
       a3_param2: c.param, a3_m2: c.state.buffers.expAvg!, a3_v2: c.state.buffers.expAvgSq!,
     }, {}, {
       n0, n1, n2, slot0: slots.get(a)!, slot1: slots.get(b)!, slot2: slots.get(c)!, wg1, wg2, beta1: b1, beta2: b2, eps: this.eps,
+      splits0: g0.splits, splits1: g1.splits, splits2: g2.splits,
     });
   }
 
   protected override update(param: Tensor, grad: Tensor, _group: ResolvedParamGroup, state: ParamState, scalars: Tensor, slot: number): void {
     const [b1, b2] = this.betas;
     const w = param.size % 4 === 0 ? 4 : 1;
-    runKernel(w === 4 ? adamStep.v4 : adamStep.v1, { ad_grad: grad, ad_scalars: scalars, ad_param: param, ad_m: state.buffers.expAvg!, ad_v: state.buffers.expAvgSq! }, {}, {
-      n: param.size / w, beta1: b1, beta2: b2, eps: this.eps, slot,
+    const g = gradParts(grad);
+    runKernel(w === 4 ? adamStep.v4 : adamStep.v1, { ad_grad: g.parts, ad_scalars: scalars, ad_param: param, ad_m: state.buffers.expAvg!, ad_v: state.buffers.expAvgSq! }, {}, {
+      n: param.size / w, beta1: b1, beta2: b2, eps: this.eps, slot, splits: g.splits,
     });
   }
 }

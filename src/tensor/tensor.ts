@@ -24,6 +24,18 @@ export interface GradNode {
   backward: (grad: Tensor) => (Tensor | null)[];
 }
 
+/**
+ * Content of a tensor not computed yet: the sum over the first axis of `parts` ([splits, size],
+ * the partial sums of a split-K GEMM or of a split weight gradient). `sum` computes it when the
+ * tensor is first used; consumers that can read the partials themselves (AdamW's update) take
+ * them through {@link Tensor.deferredSum} and save the reduction's dispatch.
+ */
+export interface DeferredSum {
+  parts: Tensor;
+  splits: number;
+  sum: () => Tensor;
+}
+
 let nextId = 1;
 
 // Safety net: a tensor that becomes unreachable without being released gives its buffer back.
@@ -52,16 +64,25 @@ export class Tensor {
   /** Optional name (parameters carry theirs). */
   name: string | undefined;
   private storage: Storage | null;
+  private deferred: DeferredSum | null = null;
   private done = { v: false };
   /** The GPU device holding the data (fixed at creation). */
   readonly device: Device;
 
   /** @internal Use `mg.tensor`, `mg.zeros`... or an op to make tensors. */
-  constructor(shape: readonly number[], dtype: DType, storage?: Storage) {
+  constructor(shape: readonly number[], dtype: DType, storage?: Storage | DeferredSum) {
     checkShape(shape, 'tensor');
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     this.size = numel(shape);
+    if (storage && 'parts' in storage) {
+      // No buffer of its own until the sum is computed; it owns the partials until then.
+      this.deferred = storage;
+      this.storage = null;
+      this.device = storage.parts.device;
+      track(this);
+      return;
+    }
     if (storage) {
       storage.refs++;
       this.storage = storage;
@@ -75,15 +96,42 @@ export class Tensor {
     track(this);
   }
 
+  /** @internal A tensor whose content is the sum of `d.parts` over its first axis, computed on first use. */
+  static deferredSum(shape: readonly number[], d: DeferredSum): Tensor {
+    if (d.parts.size !== d.splits * numel(shape)) throw new MobilegradError(`deferred sum: ${d.splits} parts of [${d.parts.shape.join(', ')}] do not make [${shape.join(', ')}]`);
+    return new Tensor(shape, d.parts.dtype, d);
+  }
+
+  /** @internal The partial sums this tensor is waiting for (null once computed, or when it never was deferred). */
+  get deferredSum(): { parts: Tensor; splits: number } | null {
+    return this.deferred;
+  }
+
   /** The pooled GPU buffer; throws if the tensor was released. */
   get buffer(): PooledBuffer {
+    if (this.deferred) this.computeDeferred();
     if (!this.storage) throw new MobilegradError(`tensor #${this.id} [${this.shape.join(', ')}]${this.name ? ` (${this.name})` : ''} was released and cannot be used`);
     return this.storage.buffer;
   }
 
   /** True after `release()`. */
   get released(): boolean {
-    return this.storage === null;
+    return this.storage === null && this.deferred === null;
+  }
+
+  // Runs the deferred sum (its dispatch goes into the stream before whatever asked for the buffer)
+  // and takes over the result's buffer.
+  private computeDeferred(): void {
+    const d = this.deferred!;
+    this.deferred = null;
+    const r = d.sum();
+    if (r.size !== this.size || r.dtype !== this.dtype || !r.storage) throw new Error(`deferred sum: expected ${this.size} ${this.dtype} values`);
+    const s = r.storage;
+    s.refs++;
+    this.storage = s;
+    r.release();
+    d.parts.release();
+    finalizer?.register(this, { storage: s, done: this.done }, this.done);
   }
 
   /** Bytes of data (not of the pool bucket). */
@@ -93,6 +141,13 @@ export class Tensor {
 
   /** Returns the buffer to the pool now. Using the tensor afterwards is an error. Idempotent. */
   release(): void {
+    if (this.deferred) {
+      this.deferred.parts.release();
+      this.deferred = null;
+      this.done.v = true;
+      this.gradFn = null;
+      return;
+    }
     if (!this.storage) return;
     const s = this.storage;
     this.storage = null;
@@ -105,7 +160,7 @@ export class Tensor {
   /** @internal A tensor of another shape over the same buffer (no copy). */
   view(shape: readonly number[]): Tensor {
     if (numel(shape) !== this.size) throw new MobilegradError(`cannot view [${this.shape.join(', ')}] as [${shape.join(', ')}]: sizes differ`);
-    if (!this.storage) void this.buffer;
+    void this.buffer; // computes a deferred sum; throws if released
     return new Tensor(shape, this.dtype, this.storage!);
   }
 

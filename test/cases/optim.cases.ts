@@ -1,6 +1,7 @@
 import * as mg from '../../src/index.js';
 import { cases } from '../support/cases.js';
 import { expectClose, expectTrue, prod, randomData } from '../support/check.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 
 // Sizes off and on multiples of 4 (Adam runs vec4 kernels for the latter): groups of three and singles of each.
 const shapes = [[1], [7], [3, 13], [1003], [2, 129], [4, 5], [1000], [12], [8]];
@@ -196,6 +197,53 @@ export default cases('optim', [
       for (let i = 0; i < shapes.length; i++) expectClose(await grouped.params[i]!.toArray(), await single[i]!.toArray(), `grouped vs single [${shapes[i]}]`, 0, 0);
       cleanup(grouped.params, grouped.opt);
       single.forEach((p, i) => cleanup([p], singleOpts[i]!));
+    },
+  ],
+  [
+    'Adam and AdamW with gradients as deferred partial sums (split-K weight gradients): the kernels sum the parts, vs float64, grouped and single',
+    async () => {
+      // Parts per parameter: 2, 3, 5 or 17 partial sums [splits, size]; the gradient is their sum.
+      const splitsOf = (i: number) => [2, 3, 5, 17][i % 4]!;
+      const partsAt = (i: number, t: number) => f32(randomData(splitsOf(i) * prod(shapes[i]!), 5000 * t + i, -1, 1));
+      const summed = (i: number, t: number) => {
+        const parts = partsAt(i, t);
+        const n = prod(shapes[i]!);
+        const g = new Float64Array(n);
+        for (let q = 0; q < splitsOf(i); q++) for (let j = 0; j < n; j++) g[j] += parts[q * n + j]!;
+        return g;
+      };
+      const configs: [string, AdamHyper, (ps: mg.Tensor[], multiTensor: boolean) => mg.Optimizer][] = [
+        [adamConfigs[0]![0], adamConfigs[0]![1], (ps, multiTensor) => new mg.Adam(ps, { lr: 0.01, weightDecay: 0.1, multiTensor })],
+        [adamConfigs[3]![0], adamConfigs[3]![1], (ps, multiTensor) => new mg.AdamW(ps, { lr: 0.02, betas: [0.9, 0.99], weightDecay: 0.5, multiTensor })],
+      ];
+      for (const [name, h, make] of configs) {
+        for (const multiTensor of [true, false]) {
+          const params = shapes.map((sh, i) => mg.tensor(initial(i), sh, { requiresGrad: true }));
+          const base = mg.getDevice().pool.stats().liveBuffers;
+          const opt = make(params, multiTensor);
+          for (let t = 1; t <= 3; t++) {
+            params.forEach((p, i) => {
+              const parts = mg.tensor(partsAt(i, t), [splitsOf(i), prod(shapes[i]!)]);
+              p.grad = Tensor.deferredSum(shapes[i]!, { parts, splits: splitsOf(i), sum: () => mg.sum(parts, 0) });
+            });
+            opt.step();
+            // The optimizer read the parts: no gradient was summed on its own.
+            expectTrue(params.every((p) => p.grad!.deferredSum !== null), `${name}: gradients still deferred after step()`);
+            opt.zeroGrad();
+          }
+          const want = shapes.map((_, i) => {
+            const p = initial(i);
+            const st = { m: new Float64Array(p.length), v: new Float64Array(p.length), t: 0 };
+            for (let t = 1; t <= 3; t++) adamRef(p, summed(i, t), h, st);
+            return p;
+          });
+          await expectParams(params, want, `${name}, deferred sums, multiTensor ${multiTensor}`);
+          opt.dispose();
+          // zeroGrad released every set of parts: only the parameters are left.
+          expectTrue(mg.getDevice().pool.stats().liveBuffers === base, `${name}: parts released (${mg.getDevice().pool.stats().liveBuffers} live buffers, ${base} before)`);
+          cleanup(params, opt);
+        }
+      }
     },
   ],
   [
