@@ -1,10 +1,10 @@
 /** Adam (L2 weight decay in the gradient) and AdamW (decoupled weight decay). */
-import { ADAM_STEP3_BINDINGS, adamStep, adamStep3 } from '../../kernels/optimizer.js';
+import { ADAM_MAX_GROUP, adamGroupKernel } from '../../kernels/optimizer.js';
 import { getDevice } from '../device/device.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, type ParamGroup, type ParamState, type ResolvedParamGroup, type Update } from './optimizer.js';
+import { Optimizer, PACKED, type ParamGroup, type ParamState, type ResolvedParamGroup, type Update } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW}. */
 export interface AdamOptions {
@@ -17,8 +17,8 @@ export interface AdamOptions {
   /** Adam: L2 penalty added to the gradient (default 0). AdamW: decoupled decay (default 0.01). */
   weightDecay?: number;
   /**
-   * Update three parameters per dispatch where the adapter allows it (default true; the same bits
-   * either way, as PyTorch's `foreach`): fewer dispatches per step.
+   * Update up to five parameters per dispatch, as many as the adapter's storage bindings allow
+   * (default true; the same bits either way, as PyTorch's `foreach`): fewer dispatches per step.
    */
   multiTensor?: boolean;
 }
@@ -61,6 +61,11 @@ export class Adam extends Optimizer {
     return ['expAvg', 'expAvgSq'];
   }
 
+  /** Both moments in one buffer per parameter: three bindings per parameter instead of four. */
+  protected override packsState(): boolean {
+    return true;
+  }
+
   /** [step_size, bc2_sqrt, decay, l2]: bias corrections in float64 here, the kernel gets the results. */
   protected override stepScalars(group: ResolvedParamGroup, state: ParamState): number[] {
     const [b1, b2] = this.betas;
@@ -70,49 +75,42 @@ export class Adam extends Optimizer {
   }
 
   /**
-   * Three parameters per dispatch where the adapter allows 13 storage bindings per shader (the
-   * bit-identical single-parameter kernel otherwise, and for the last one or two): MobileNetV3-Small's
-   * 142 updates take 48 dispatches instead of 142. Parameters whose sizes are multiples of 4 are
-   * grouped with each other and run the vec4 variants (one bounds-checked load per four values).
+   * Up to ADAM_MAX_GROUP parameters per dispatch where the adapter's storage bindings allow (three
+   * per parameter plus the scalars; one per dispatch otherwise): MobileNetV3-Small's 142 updates
+   * take about 30 dispatches. Parameters whose sizes are multiples of 4 are grouped with each
+   * other and run the vec4 variants (one bounds-checked load per four values). Every group size
+   * gives the same bits (one WGSL update function).
    */
   protected override updateAll(updates: readonly Update[], scalars: Tensor): void {
-    const canGroup = this.multiTensor && getDevice().device.limits.maxStorageBuffersPerShaderStage >= ADAM_STEP3_BINDINGS;
+    const bindings = getDevice().device.limits.maxStorageBuffersPerShaderStage;
+    const per = this.multiTensor ? Math.max(1, Math.min(ADAM_MAX_GROUP, Math.floor((bindings - 1) / 3))) : 1;
     const slots = new Map(updates.map((u, k) => [u, k]));
     for (const part of [updates.filter((u) => u.param.size % 4 === 0), updates.filter((u) => u.param.size % 4 !== 0)]) {
-      const grouped = canGroup ? Math.floor(part.length / 3) * 3 : 0;
-      for (let k = 0; k < grouped; k += 3) this.update3(part[k]!, part[k + 1]!, part[k + 2]!, scalars, slots);
-      for (let k = grouped; k < part.length; k++) {
-        const u = part[k]!;
-        this.update(u.param, u.grad, u.group, u.state, scalars, slots.get(u)!);
-      }
+      for (let k = 0; k < part.length; k += per) this.updateGroup(part.slice(k, k + per), scalars, slots);
     }
   }
 
-  private update3(a: Update, b: Update, c: Update, scalars: Tensor, slots: Map<Update, number>): void {
+  private updateGroup(group: readonly Update[], scalars: Tensor, slots: ReadonlyMap<Update, number>): void {
     const [b1, b2] = this.betas;
-    const w = a.param.size % 4 === 0 && b.param.size % 4 === 0 && c.param.size % 4 === 0 ? 4 : 1;
-    const [n0, n1, n2] = [a.param.size / w, b.param.size / w, c.param.size / w];
-    const wg1 = Math.ceil(n0 / 256);
-    const wg2 = wg1 + Math.ceil(n1 / 256);
-    const [g0, g1, g2] = [gradParts(a.grad), gradParts(b.grad), gradParts(c.grad)];
-    runKernel(w === 4 ? adamStep3.v4 : adamStep3.v1, {
-      a3_grad0: g0.parts, a3_grad1: g1.parts, a3_grad2: g2.parts, a3_scalars: scalars,
-      a3_param0: a.param, a3_m0: a.state.buffers.expAvg!, a3_v0: a.state.buffers.expAvgSq!,
-      a3_param1: b.param, a3_m1: b.state.buffers.expAvg!, a3_v1: b.state.buffers.expAvgSq!,
-      a3_param2: c.param, a3_m2: c.state.buffers.expAvg!, a3_v2: c.state.buffers.expAvgSq!,
-    }, {}, {
-      n0, n1, n2, slot0: slots.get(a)!, slot1: slots.get(b)!, slot2: slots.get(c)!, wg1, wg2, beta1: b1, beta2: b2, eps: this.eps,
-      splits0: g0.splits, splits1: g1.splits, splits2: g2.splits,
+    const w = group.every((u) => u.param.size % 4 === 0) ? 4 : 1;
+    const kernel = adamGroupKernel(group.length);
+    const inputs: Record<string, Tensor> = { ag_scalars: scalars };
+    const uniforms: Record<string, number> = { beta1: b1, beta2: b2, eps: this.eps };
+    let wg = 0;
+    group.forEach((u, j) => {
+      const g = gradParts(u.grad);
+      const n = u.param.size / w;
+      Object.assign(inputs, { [`ag_grad${j}`]: g.parts, [`ag_param${j}`]: u.param, [`ag_mv${j}`]: u.state.buffers[PACKED]! });
+      Object.assign(uniforms, { [`n${j}`]: n, [`slot${j}`]: slots.get(u)!, [`splits${j}`]: g.splits });
+      if (j > 0) uniforms[`wg${j}`] = wg;
+      wg += Math.ceil(n / 256);
     });
+    runKernel(w === 4 ? kernel.v4 : kernel.v1, inputs, {}, uniforms);
   }
 
-  protected override update(param: Tensor, grad: Tensor, _group: ResolvedParamGroup, state: ParamState, scalars: Tensor, slot: number): void {
-    const [b1, b2] = this.betas;
-    const w = param.size % 4 === 0 ? 4 : 1;
-    const g = gradParts(grad);
-    runKernel(w === 4 ? adamStep.v4 : adamStep.v1, { ad_grad: g.parts, ad_scalars: scalars, ad_param: param, ad_m: state.buffers.expAvg!, ad_v: state.buffers.expAvgSq! }, {}, {
-      n: param.size / w, beta1: b1, beta2: b2, eps: this.eps, slot, splits: g.splits,
-    });
+  protected override update(param: Tensor, grad: Tensor, group: ResolvedParamGroup, state: ParamState, scalars: Tensor, slot: number): void {
+    const u: Update = { param, grad, group, state };
+    this.updateGroup([u], scalars, new Map([[u, slot]]));
   }
 }
 

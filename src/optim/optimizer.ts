@@ -56,6 +56,9 @@ export interface OptimizerStateDict {
 /** Floats of per-step values each parameter's update reads from the step's scalar buffer. */
 export const SCALARS_PER_PARAM = 4;
 
+/** Key of a parameter's packed state buffer (see Optimizer.packsState). */
+export const PACKED = 'packed';
+
 /** One parameter's update in a step. */
 export interface Update {
   param: Tensor;
@@ -121,7 +124,8 @@ export abstract class Optimizer {
         let st = this.state.get(p);
         if (!st) {
           st = { step: 0, buffers: {} };
-          for (const b of this.stateNames()) st.buffers[b] = keep(zeros(p.shape));
+          if (this.packsState()) st.buffers[PACKED] = keep(zeros([this.stateNames().length * p.size]));
+          else for (const b of this.stateNames()) st.buffers[b] = keep(zeros(p.shape));
           this.state.set(p, st);
         }
         updates.push({ param: p, grad: g, group, state: st });
@@ -167,7 +171,11 @@ export abstract class Optimizer {
         continue;
       }
       const buffers: Record<string, Float32Array> = {};
-      for (const [k, t] of Object.entries(st.buffers)) buffers[k] = Float32Array.from((await t.toArray()) as Float32Array);
+      if (this.packsState()) {
+        // One GPU buffer, saved as the named buffers it holds (the format does not depend on packing).
+        const all = (await st.buffers[PACKED]!.toArray()) as Float32Array;
+        this.stateNames().forEach((b, k) => (buffers[b] = all.slice(k * p.size, (k + 1) * p.size)));
+      } else for (const [k, t] of Object.entries(st.buffers)) buffers[k] = Float32Array.from((await t.toArray()) as Float32Array);
       params.push({ step: st.step, buffers });
     }
     return {
@@ -200,7 +208,11 @@ export abstract class Optimizer {
       if (!s) return;
       const p = all[i]!;
       const buffers: Record<string, Tensor> = {};
-      for (const b of names) buffers[b] = keep(tensor(s.buffers[b]!, p.shape));
+      if (this.packsState()) {
+        const all = new Float32Array(names.length * p.size);
+        names.forEach((b, k) => all.set(s.buffers[b]!, k * p.size));
+        buffers[PACKED] = keep(tensor(all, [all.length]));
+      } else for (const b of names) buffers[b] = keep(tensor(s.buffers[b]!, p.shape));
       this.state.set(p, { step: s.step, buffers });
     });
     this.stepCount = dict.step;
@@ -222,6 +234,15 @@ export abstract class Optimizer {
 
   /** Names of the per-parameter state buffers (created zero-filled on a parameter's first update). */
   protected abstract stateNames(): string[];
+
+  /**
+   * Whether a parameter's state buffers live in one GPU buffer, `buffers.packed`, in
+   * {@link stateNames} order (fewer bindings per parameter: more parameters per dispatch). State
+   * dictionaries hold the named buffers either way.
+   */
+  protected packsState(): boolean {
+    return false;
+  }
 
   /**
    * The per-step values of one parameter's update (at most SCALARS_PER_PARAM, computed in float64

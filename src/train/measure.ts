@@ -30,7 +30,7 @@ export interface MeasureOptions {
   replay?: boolean;
   /** Classes of the classifier (default 10, as the peers). */
   numClasses?: number;
-  /** AdamW updating three parameters per dispatch (default true). */
+  /** AdamW updating up to five parameters per dispatch (default true). */
   multiTensor?: boolean;
   /** Inference: Conv, BatchNorm, activation (and residual) in one kernel (default true; src/ops/conv-bn-act.ts). */
   fuse?: boolean;

@@ -154,6 +154,17 @@ export default cases('optim', [
         const a = await runGpu(make, 3);
         const dict = await a.opt.stateDict();
         expectTrue(dict.step === 3 && dict.kind === a.opt.kind, 'step count and kind saved');
+        if (a.opt.kind === 'AdamW') {
+          // The saved moments are PyTorch's exp_avg / exp_avg_sq (AdamW keeps both in one GPU buffer).
+          const h: AdamHyper = { lr: 0.01, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.1, decoupled: true };
+          for (let i = 0; i < shapes.length; i++) {
+            const st = { m: new Float64Array(prod(shapes[i]!)), v: new Float64Array(prod(shapes[i]!)), t: 0 };
+            const p = initial(i);
+            for (let t = 1; t <= 3; t++) adamRef(p, gradAt(i, t), h, st);
+            expectClose(dict.params[i]!.buffers.expAvg!, st.m, `saved expAvg [${shapes[i]}]`, 1e-4, 1e-7);
+            expectClose(dict.params[i]!.buffers.expAvgSq!, st.v, `saved expAvgSq [${shapes[i]}]`, 1e-4, 1e-9);
+          }
+        }
         // A fresh optimizer over copies of the parameters, as after loading a checkpoint.
         const copies = await Promise.all(a.params.map(async (p) => mg.tensor(await p.toArray(), p.shape, { requiresGrad: true })));
         const b = make(copies);
@@ -174,9 +185,9 @@ export default cases('optim', [
     },
   ],
   [
-    'AdamW updating parameters three per dispatch gives the bits of one per dispatch',
+    'AdamW updating parameters up to five per dispatch gives the bits of one per dispatch',
     async () => {
-      // One optimizer over all five parameters (grouped where the adapter allows) against one
+      // One optimizer over all nine parameters (groups of four and five where the adapter allows) against one
       // optimizer per parameter (always the single-parameter kernel); lr changes between steps.
       const grouped = await runGpu((ps) => new mg.AdamW(ps, { lr: 0.01, weightDecay: 0.05 }), 1);
       const single = shapes.map((s, i) => mg.tensor(initial(i), s, { requiresGrad: true }));
