@@ -113,13 +113,10 @@ export function setDeferredSplitSums(on: boolean): boolean {
  */
 export function sumSplits(part: Tensor, splits: number, shape: readonly number[]): Tensor {
   if (splits === 1) return moveTo(part, shape);
-  if (!deferSums) {
-    const summed = reduceMid(part, 1, splits, part.size / splits);
-    part.release();
-    return moveTo(summed, shape);
-  }
   const parts = keep(part);
-  return Tensor.deferredSum(shape, { parts, splits, sum: () => reduceMid(parts, 1, splits, parts.size / splits) });
+  const summed = Tensor.deferredSum(shape, { parts, splits, sum: () => reduceMid(parts, 1, splits, parts.size / splits) });
+  if (!deferSums) void summed.buffer; // the sum now, as before deferral
+  return summed;
 }
 
 /** a + b (b may be a number). */

@@ -35,7 +35,7 @@ export interface OptimizerOptions {
   weightDecay?: number;
 }
 
-/** State kept for one parameter: its update count and its GPU state buffers (same shape). */
+/** State kept for one parameter: its update count and its GPU state buffers (the parameter's shape each, or one packed buffer: Optimizer.packsState). */
 export interface ParamState {
   step: number;
   buffers: Record<string, Tensor>;
