@@ -10,7 +10,7 @@ import {
   depthwiseForwardSlideEpi,
 } from '../../kernels/depthwise-conv2d.js';
 import { epilogueConstants, epilogueTensors, type BnEpilogue } from './epilogue.js';
-import { pickWidth } from '../../kernels/vec.js';
+import { pickWidth, type VecKernel } from '../../kernels/vec.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
@@ -84,7 +84,7 @@ function slideLanes(c: number, k: number, stride: number, side: number): number 
   return (scalarSlideOverride ?? isCpuAdapter()) && k >= 5 && stride === 1 && side >= 7 ? 1 : c;
 }
 
-/** @internal Forces scalar (true) or vec4 (false) lanes for the 5x5 stride-1 sliding kernels (null: by adapter); returns the previous setting. For tests and benchmarks. */
+/** @internal Forces scalar (true) or vec4 (false) lanes for the 5x5 stride-1 sliding kernels and the 5x5 stride-2 forward blocks (null: by adapter); returns the previous setting. For tests and benchmarks. */
 export function setDepthwiseScalarSlide(on: boolean | null): boolean | null {
   const old = scalarSlideOverride;
   scalarSlideOverride = on;
@@ -92,12 +92,26 @@ export function setDepthwiseScalarSlide(on: boolean | null): boolean | null {
 }
 
 /**
+ * What the forward block kernel's channel width is chosen from (pickWidth): C itself, but 1 for
+ * windows of 5x5 and more at stride 2 onto outputs of 7 rows or more on CPU adapters (the block
+ * kernel takes these below 14 rows: forwardSlide), where a vec4 block's accumulators, weights and
+ * row cache spill (see slideLanes). Measured on lavapipe at MobileNetV3-Small's 5x5 stride-2 layer
+ * onto 7x7 (14x14 c288, batch 32, docs/benchmarks.md): scalar lanes with 7 x 4 blocks 1.45-1.5x
+ * the vec4 4 x 4 blocks (scalar 4 x 4 1.1-1.35x, 4 x 7 1.4x, 2 x 7 1.1x); at 8x8 -> 4x4 and
+ * 4x4 -> 2x2 (64 px) and for 3x3 windows the same or slower, so not there. The backward kernels
+ * keep vec4 (scalar lanes measured 0.75x there).
+ */
+function blockLanes(c: number, k: number, stride: number, ho: number): number {
+  return (scalarSlideOverride ?? isCpuAdapter()) && k >= 5 && stride === 2 && ho >= 7 ? 1 : c;
+}
+
+/**
  * Forward block: OHB output rows x OWB columns per thread. Larger blocks share more of the input
  * rows they read (fewer loads per output: the cost that dominates on CPU adapters); 4x4 measured
  * best for 3x3 windows on lavapipe, 2x8 for 5x5 at stride 1 (more outputs per loaded row).
  */
-function forwardBlocks(k: number, stride: number, ho: number, wo: number): { ohb: number; owb: number } {
-  let [ohb, owb] = k >= 5 && stride === 1 && !(ho <= 4 && wo <= 4) ? [2, 8] : [4, 4];
+function forwardBlocks(k: number, stride: number, ho: number, wo: number, lanes: number): { ohb: number; owb: number } {
+  let [ohb, owb] = k >= 5 && stride === 1 && !(ho <= 4 && wo <= 4) ? [2, 8] : lanes === 1 && k >= 5 && stride === 2 ? [7, 4] : [4, 4];
   // Never larger than the output (small late layers: 2x2, 4x4: the whole output in one block).
   ohb = Math.min(ohb, ho);
   owb = Math.min(owb, wo);
@@ -144,9 +158,10 @@ export function depthwiseConv2dForward(x: Tensor, w: Tensor, options: Conv2dOpti
   const [k, , wc] = w.shape as [number, number, number];
   if (wc !== c) throw new MobilegradError(`depthwiseConv2d: weight channels ${wc} do not match the input's ${c} (${shapes})`);
   const { stride, padding, ho, wo } = convGeometry('depthwiseConv2d', h, wd, k, k, options, shapes);
-  const { kernel: fwd, w: width } = pickWidth(epi ? depthwiseForwardEpi : depthwiseForward, c);
+  // The backward kernels' width (the forward kernels choose theirs below).
+  const { w: width } = pickWidth(depthwiseForward, c);
   const cv = c / width;
-  const pick = (kv: { v1: typeof fwd; v4: typeof fwd }) => (width === 4 ? kv.v4 : kv.v1);
+  const pick = (kv: VecKernel) => (width === 4 ? kv.v4 : kv.v1);
   const dims = { n, h, w: wd, cv, ho, wo };
   const slide = forwardSlide(k, stride, ho, wo);
   let y: Tensor;
@@ -159,8 +174,9 @@ export function depthwiseConv2dForward(x: Tensor, w: Tensor, options: Conv2dOpti
       constants: { K: k, S: stride, OHB: ohb, OWB: owb, ...(epi ? epilogueConstants(epi) : {}) },
     });
   } else {
-    const { ohb, owb } = forwardBlocks(k, stride, ho, wo);
-    y = runKernel1(fwd, epi ? { x, wt: w, ...epilogueTensors(epi) } : { x, wt: w }, { shape: [n, ho, wo, c] }, { ...dims, pad: padding, wob: Math.ceil(wo / owb), hob: Math.ceil(ho / ohb) }, {
+    const { kernel, w: bw } = pickWidth(epi ? depthwiseForwardEpi : depthwiseForward, blockLanes(c, k, stride, ho));
+    const { ohb, owb } = forwardBlocks(k, stride, ho, wo, bw);
+    y = runKernel1(kernel, epi ? { x, wt: w, ...epilogueTensors(epi) } : { x, wt: w }, { shape: [n, ho, wo, c] }, { ...dims, cv: c / bw, pad: padding, wob: Math.ceil(wo / owb), hob: Math.ceil(ho / ohb) }, {
       constants: { K: k, S: stride, OHB: ohb, OWB: owb, ...(epi ? epilogueConstants(epi) : {}) },
     });
   }

@@ -72,6 +72,7 @@ const shapes: Fused[] = [
   { conv: dense(1, 7, 8, 3, 12, 3, 3, 2, 1), kind: 'general', act: 'hsigmoid', residual: false, eps: 1e-3 }, // the row kernel with 12 channels, batch 1
   { conv: depthwise(1, 7, 9, 12, 3, 1, 1), kind: 'depthwise', act: 'relu', residual: false, eps: 1e-3 },
   { conv: depthwise(3, 5, 5, 8, 5, 2, 2), kind: 'depthwise', act: 'hswish', residual: false, eps: 1e-3 },
+  { conv: depthwise(2, 14, 13, 12, 5, 2, 2), kind: 'depthwise', act: 'hswish', residual: false, eps: 1e-3 }, // 5x5 stride 2 onto 7x7: scalar lanes on CPU adapters
   { conv: depthwise(2, 15, 13, 4, 3, 2, 1), kind: 'depthwise', act: 'relu6', residual: false, eps: 1e-3 }, // odd sizes, partial blocks
   { conv: pw(2, 5, 7, 72, 24), kind: 'pointwise', act: 'identity', residual: true, eps: 1e-3 }, // the subgroup GEMM where the adapter has it (K >= 64)
   { conv: pw(1, 3, 5, 96, 20), kind: 'pointwise', act: 'hswish', residual: false, eps: 1e-3 }, // 15 rows: one partial row tile; 5 column groups
