@@ -69,6 +69,21 @@ export const conv2dBackwardX = defineKernel({
   cost: (u, c) => ({ flops: convFlops(u, c), bytes: convBytes(u, c) }),
 });
 
+/**
+ * conv2dBackwardX for Cout % 4 == 0: dy and the weights read as vec4s along the output channels.
+ * Override constants as conv2dBackwardX plus CI (input channels per thread, 1-4).
+ */
+export const conv2dBackwardX4 = defineKernel({
+  name: 'conv2d_backward_x4',
+  source,
+  entry: 'backward_x4',
+  inputs: ['dyv', 'dwtv'],
+  outputs: ['dxo'],
+  uniforms: ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'iwb', 'cib'],
+  workgroups: (u) => grid1d(u.n! * u.h! * u.iwb! * u.cib!, 64),
+  cost: (u, c) => ({ flops: convFlops(u, c), bytes: convBytes(u, c) }),
+});
+
 /** Override constants: KH, KW, S, W4. One thread per (split, ky, ci, 4 output channels); output [splits, KH, KW, Cin, Cout]; `gdy4` is `gdy` read as vec4s (bind the same tensor). */
 export const conv2dBackwardW = defineKernel({
   name: 'conv2d_backward_w',

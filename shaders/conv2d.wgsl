@@ -164,6 +164,76 @@ fn backward_x(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
   }
 }
 
+// dx with output channels in fours (Cout % 4 == 0): dy and the weights read as vec4s along co, so
+// a thread's loads feed four times the multiply-adds of backward_x's scalar ones (the loads are
+// what costs on CPU adapters). One thread = IWB input columns x CI input channels (CI <= 4, an
+// override constant: 3 for the RGB stem, so no lane loads a channel that does not exist); cib in
+// the uniforms counts the channel groups, the last one clamped where CI does not divide Cin.
+override CI: u32 = 4u;
+
+@group(0) @binding(0) var<storage, read> dyv: array<vec4f>;
+@group(0) @binding(1) var<storage, read> dwtv: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> dxo: array<f32>;
+@group(0) @binding(3) var<uniform> xq: DxParams;
+
+@compute @workgroup_size(64)
+fn backward_x4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= xq.n * xq.h * xq.iwb * xq.cib) { return; }
+  let cb = t % xq.cib;
+  let bw = (t / xq.cib) % xq.iwb;
+  let iy = (t / (xq.cib * xq.iwb)) % xq.h;
+  let n = t / (xq.cib * xq.iwb * xq.h);
+  let ci0 = cb * CI;
+  let cov = xq.cout / 4u;
+  let ix0 = bw * IWB;
+  let oxb = i32(ix0 / S) + LO;
+  var acc: array<vec4f, 16>;
+  var ds: array<vec4f, 32>;
+  for (var ky = 0u; ky < KH; ky++) {
+    let ny = i32(iy) + PAD - i32(ky);
+    if (ny < 0 || ny % i32(S) != 0) { continue; }
+    let oy = u32(ny) / S;
+    if (oy >= xq.ho) { continue; }
+    let row = (n * xq.ho + oy) * xq.wo;
+    for (var c4 = 0u; c4 < cov; c4++) {
+      for (var q = 0u; q < DT; q++) {
+        let ox = oxb + i32(q);
+        let okx = ox >= 0 && ox < i32(xq.wo);
+        ds[q] = select(vec4f(0.0), dyv[(row + u32(clamp(ox, 0, i32(xq.wo) - 1))) * cov + c4], okx);
+      }
+      for (var kx = 0u; kx < KW; kx++) {
+        var wv: array<vec4f, 4>;
+        for (var c = 0u; c < CI; c++) {
+          wv[c] = dwtv[((ky * KW + kx) * xq.cin + min(ci0 + c, xq.cin - 1u)) * cov + c4];
+        }
+        for (var j = 0u; j < IWB; j++) {
+          let d = i32(j) + PAD - i32(kx) - LO * i32(S);
+          if (d >= 0 && d % i32(S) == 0) {
+            let dv = ds[u32(d) / S];
+            var a = acc[j];
+            a.x += dot(dv, wv[0]);
+            if (CI > 1u) { a.y += dot(dv, wv[1]); }
+            if (CI > 2u) { a.z += dot(dv, wv[2]); }
+            if (CI > 3u) { a.w += dot(dv, wv[3]); }
+            acc[j] = a;
+          }
+        }
+      }
+    }
+  }
+  for (var j = 0u; j < IWB; j++) {
+    let ix = ix0 + j;
+    if (ix >= xq.w) { break; }
+    let o = ((n * xq.h + iy) * xq.w + ix) * xq.cin + ci0;
+    let a = acc[j];
+    if (ci0 < xq.cin) { dxo[o] = a.x; }
+    if (CI > 1u && ci0 + 1u < xq.cin) { dxo[o + 1u] = a.y; }
+    if (CI > 2u && ci0 + 2u < xq.cin) { dxo[o + 2u] = a.z; }
+    if (CI > 3u && ci0 + 3u < xq.cin) { dxo[o + 3u] = a.w; }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // dw, first stage: part[s,ky,kx,ci,co] = sum over output rows r = n*Ho+oy in chunk s and all ox of
 // x[n, oy*S-pad+ky, ox*S-pad+kx, ci] * dy[n,oy,ox,co]. One thread = (split, ky, ci, 4 channels of

@@ -1,5 +1,5 @@
 /** Dense 2-D convolution: forward kernel and backward rule (input and weight gradients) side by side. */
-import { conv2dBackwardW, conv2dBackwardX, conv2dForward as conv2dForwardKernel, conv2dForwardEpi, conv2dForwardRows, conv2dForwardRowsEpi, conv2dBackwardWRows } from '../../kernels/conv2d.js';
+import { conv2dBackwardW, conv2dBackwardX, conv2dBackwardX4, conv2dForward as conv2dForwardKernel, conv2dForwardEpi, conv2dForwardRows, conv2dForwardRowsEpi, conv2dBackwardWRows } from '../../kernels/conv2d.js';
 import { epilogueConstants, epilogueTensors, type BnEpilogue } from './epilogue.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
@@ -44,11 +44,14 @@ export function forwardBlock(kw: number, stride: number, cache: number, most = 4
  * @internal Input-gradient blocking: IWB input columns per thread (a multiple of the stride, so the
  * tap-to-output mapping is static), LO the first output column offset and DT the output columns read.
  */
-export function inputGradBlock(kw: number, stride: number, padding: number) {
-  const iwb = stride * Math.max(1, Math.floor(4 / stride));
+export function inputGradBlock(kw: number, stride: number, padding: number, columns = 4) {
+  let iwb = stride * Math.max(1, Math.floor(columns / stride));
   const lo = Math.ceil((padding - kw + 1) / stride);
-  const dt = Math.floor((iwb - 1 + padding) / stride) - lo + 1;
-  return { iwb, lo, dt };
+  const dtOf = (b: number) => Math.floor((b - 1 + padding) / stride) - lo + 1;
+  // The shaders cache at most 32 dy columns (wide windows at stride 1).
+  while (iwb > stride && dtOf(iwb) > 32) iwb -= stride;
+  if (dtOf(iwb) > 32) throw new MobilegradError(`conv2d: a ${kw}-wide window at stride ${stride} is beyond the input-gradient kernels' caches (32 dy columns)`);
+  return { iwb, lo, dt: dtOf(iwb) };
 }
 
 /**
@@ -145,10 +148,17 @@ export function conv2dForward(x: Tensor, w: Tensor, options: Conv2dOptions, epi?
   return { y, backward: (g: Tensor) => {
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
-      const b = inputGradBlock(kw, stride, padding);
-      dx = runKernel1(conv2dBackwardX, { dy: g, dwt: w }, { shape: x.shape }, { ...dims, iwb: Math.ceil(wd / b.iwb), cib: Math.ceil(cin / 4) }, {
-        constants: { KH: kh, KW: kw, S: stride, IWB: b.iwb, PAD: padding, LO: b.lo, DT: b.dt },
-      });
+      // Output channels in fours: dy and the weights as vec4s (conv2dBackwardX4), 8 input columns
+      // per thread (4 measured 0.65-0.75x of 8 with it, 12 and 16 0.7-1.3x), and a thread takes
+      // three input channels where there are three (the stem), not a clamped fourth. On lavapipe
+      // the stem's dx (batch 32, 224 px) 1.8x the scalar kernel, 3x3 convs with 13-16 input
+      // channels 1.0-1.1x (docs/benchmarks.md).
+      const b = inputGradBlock(kw, stride, padding, w4 ? 8 : 4);
+      const constants = { KH: kh, KW: kw, S: stride, IWB: b.iwb, PAD: padding, LO: b.lo, DT: b.dt };
+      const ci = Math.min(4, cin);
+      dx = w4
+        ? runKernel1(conv2dBackwardX4, { dyv: g, dwtv: w }, { shape: x.shape }, { ...dims, iwb: Math.ceil(wd / b.iwb), cib: Math.ceil(cin / ci) }, { constants: { ...constants, CI: ci } })
+        : runKernel1(conv2dBackwardX, { dy: g, dwt: w }, { shape: x.shape }, { ...dims, iwb: Math.ceil(wd / b.iwb), cib: Math.ceil(cin / 4) }, { constants });
     }
     // The rows kernel's splits: a quarter of weightGrad's usual 8192 threads (longer chunks,
     // fewer partial sums; 1/1 and 1/16 measured the same).
