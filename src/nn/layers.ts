@@ -1,9 +1,10 @@
 /** Small layers: activations, linear, dropout, squeeze-and-excitation. */
 import type { ActivationName } from '../../kernels/activation.js';
 import { activation } from '../ops/activation.js';
-import { dropout, linear } from '../ops/index.js';
+import { dropout, linear, mul, reshape } from '../ops/index.js';
+import { isGradEnabled } from '../autograd/graph.js';
 import { linearAct } from '../ops/matmul.js';
-import { squeezeExcite } from '../ops/squeeze-excite.js';
+import { squeezeExcite, squeezeExciteGate, squeezeExciteGateSuits } from '../ops/squeeze-excite.js';
 import { inferenceFusionEnabled } from './inference-fusion.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { constant, kaimingNormalFanOut, normal } from './init.js';
@@ -57,8 +58,23 @@ export class SqueezeExcitation extends Module {
     this.fc2 = this.addModule('fc2', new SEConv(squeeze, channels));
   }
   forward(x: Tensor): Tensor {
+    const gate = this.fusedGate(x);
+    if (gate) return mul(x, reshape(gate, [x.shape[0]!, 1, 1, this.channels]));
     // One autograd unit (src/ops/squeeze-excite.ts): x's two gradients are written in one pass.
     return squeezeExcite(x, (pooled) => this.fcAct(this.fc2, this.fcAct(this.fc1, pooled, 'relu'), 'hsigmoid'));
+  }
+
+  /**
+   * The gate as one kernel (squeezeExciteGate: pool, both linears and activations) in inference at
+   * small batches, or null where that would change what the layer does or measured slower: a
+   * gradient needed, hooks on the layer or its linears, fusion off, or a batch or shape
+   * squeezeExciteGateSuits declines.
+   */
+  private fusedGate(x: Tensor): Tensor | null {
+    if (!inferenceFusionEnabled() || this.hasForwardHooks || this.fc1.hasForwardHooks || this.fc2.hasForwardHooks) return null;
+    if (isGradEnabled() && (x.requiresGrad || this.parameters().some((p) => p.requiresGrad))) return null;
+    if (!squeezeExciteGateSuits(x, this.fc1.weight)) return null;
+    return squeezeExciteGate(x, this.fc1.weight, this.fc1.bias, this.fc2.weight, this.fc2.bias);
   }
 
   /**

@@ -9,7 +9,7 @@
  * (shaders/squeeze-excite.wgsl). The gate function (the SE block's two linears and activations) is
  * recorded by autograd as usual, so its parameters get their gradients as before.
  */
-import { seBackwardX } from '../../kernels/squeeze-excite.js';
+import { seBackwardX, seGate } from '../../kernels/squeeze-excite.js';
 import { pickWidth } from '../../kernels/vec.js';
 import { attach, isGradEnabled, noGrad } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
@@ -80,4 +80,52 @@ export function squeezeExcite(x: Tensor, gateOf: (pooled: Tensor) => Tensor): Te
     const dgate = g4.requiresGrad ? reduceMid(g, n, hw, c, x) : null;
     return [dx, dgate];
   });
+}
+
+// Largest batch whose SE gates run as one kernel each in inference (seGate: one workgroup per
+// image). Measured on lavapipe (docs/benchmarks.md): see squeezeExciteGateSuits.
+let GATE_MAX_BATCH = 4;
+
+/** @internal Sets the largest batch for {@link squeezeExciteGate} in the model (0: never); returns the previous value. For tests and benchmarks. */
+export function setSeGateMaxBatch(n: number): number {
+  const old = GATE_MAX_BATCH;
+  GATE_MAX_BATCH = n;
+  return old;
+}
+
+/**
+ * Whether the SE layer with weights w1 [C, S] runs its gate as {@link squeezeExciteGate} for x
+ * [N, H, W, C]: a batch of at most GATE_MAX_BATCH (at larger batches the batched GEMMs load each
+ * weight once for many images; one workgroup per image would load it once per image), C and S in
+ * fours and at most 1024 (the kernel's workgroup caches).
+ */
+export function squeezeExciteGateSuits(x: Tensor, w1: Tensor): boolean {
+  if (x.shape.length !== 4 || w1.shape.length !== 2) return false;
+  const [n, , , c] = x.shape as [number, number, number, number];
+  const [wc, sq] = w1.shape as [number, number];
+  return n <= GATE_MAX_BATCH && wc === c && c % 4 === 0 && sq % 4 === 0 && c <= 1024 && sq <= 1024 && x.dtype === 'f32';
+}
+
+/**
+ * The squeeze-and-excitation gate of MobileNetV3 in one kernel, for inference:
+ * hsigmoid(relu(mean_hw(x) · w1 + b1) · w2 + b2), [N, C], for x [N, H, W, C], w1 [C, S], b1 [S],
+ * w2 [S, C], b2 [C] (C and S in fours, at most 1024). Equal to the separate ops (pool, linear +
+ * ReLU, linear + h-sigmoid) within float rounding. Forward only: no graph node is recorded, so
+ * inputs that need a gradient are refused.
+ */
+export function squeezeExciteGate(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor {
+  const dims = (t: Tensor) => `[${t.shape.join(', ')}]`;
+  const what = `squeezeExciteGate: x ${dims(x)}, w1 ${dims(w1)}, b1 ${dims(b1)}, w2 ${dims(w2)}, b2 ${dims(b2)}`;
+  if (isGradEnabled() && [x, w1, b1, w2, b2].some((t) => t.requiresGrad)) {
+    throw new MobilegradError(`${what}: forward-only; compute under noGrad, or use squeezeExcite with the separate linears when gradients are needed`);
+  }
+  if (x.shape.length !== 4) throw new MobilegradError(`${what}: x must be [N, H, W, C]`);
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const sq = w1.shape[1] ?? 0;
+  if (w1.shape.length !== 2 || w1.shape[0] !== c || w2.shape.length !== 2 || w2.shape[0] !== sq || w2.shape[1] !== c || b1.shape.join() !== `${sq}` || b2.shape.join() !== `${c}`) {
+    throw new MobilegradError(`${what}: expected w1 [C, S], b1 [S], w2 [S, C], b2 [C] with C = ${c}`);
+  }
+  if (c % 4 !== 0 || sq % 4 !== 0 || c > 1024 || sq > 1024) throw new MobilegradError(`${what}: C and S must be multiples of 4, at most 1024`);
+  if ([x, w1, b1, w2, b2].some((t) => t.dtype !== 'f32')) throw new MobilegradError(`${what}: tensors must be f32`);
+  return runKernel1(seGate, { gt_x: x, gt_w1: w1, gt_b1: b1, gt_w2: w2, gt_b2: b2 }, { shape: [n, c] }, { n, hw: h * w, cv: c / 4, sv: sq / 4, scale: 1 / (h * w) });
 }

@@ -1,7 +1,7 @@
 import * as mg from '../../src/index.js';
 import { setDepthwiseScalarSlide } from '../../src/ops/depthwise-conv2d.js';
 import { cases } from '../support/cases.js';
-import { expectClose, expectTrue, prod, randomData } from '../support/check.js';
+import { expectClose, expectThrows, expectTrue, prod, randomData } from '../support/check.js';
 
 /** A convolution problem: x [n,h,w,cin]; dense w [kh,kw,cin,cout], depthwise w [k,k,c] (cout = cin). */
 export interface Conv {
@@ -156,16 +156,6 @@ const depthwiseShapes: Conv[] = [
   depthwise(2, 4, 3, 7, 5, 2, 2), // 2x2 output from 4x3 at stride 2, scalar
 ];
 
-async function expectThrows(what: string, fn: () => unknown, mention: string): Promise<void> {
-  try {
-    fn();
-  } catch (e) {
-    expectTrue(e instanceof mg.MobilegradError && e.message.includes(mention), `${what}: wrong error: ${(e as Error).message}`);
-    return;
-  }
-  throw new Error(`${what}: no error thrown`);
-}
-
 export default cases('conv', [
   ...denseShapes.map((c, i): [string, () => Promise<void>] => [`${describe(c)}: forward, dx, dw against float64`, () => checkAgainstReference(c, 100 + 10 * i)]),
   ...depthwiseShapes.map((c, i): [string, () => Promise<void>] => [`${describe(c)}: forward, dx, dw against float64`, () => checkAgainstReference(c, 300 + 10 * i)]),
@@ -235,13 +225,13 @@ export default cases('conv', [
       const w7 = mg.tensor(randomData(7 * 7 * 3 * 2, 63), [7, 7, 3, 2]);
       const dw4 = mg.tensor(randomData(3 * 3 * 4, 64), [3, 3, 4]);
       const dw7 = mg.tensor(randomData(7 * 7 * 3, 65), [7, 7, 3]);
-      await expectThrows('conv2d channel mismatch', () => mg.conv2d(x, w4), 'conv2d: weight input channels 4');
-      await expectThrows('conv2d window too big', () => mg.conv2d(x, w7, { padding: 0 }), 'larger than the padded input 5x5');
-      await expectThrows('conv2d rank', () => mg.conv2d(x.view([50, 3]), w4), 'x must be NHWC');
-      await expectThrows('conv2d stride 0', () => mg.conv2d(x, w7, { stride: 0, padding: 1 }), 'stride');
-      await expectThrows('depthwise channel mismatch', () => mg.depthwiseConv2d(x, dw4, { padding: 1 }), 'depthwiseConv2d: weight channels 4');
-      await expectThrows('depthwise window too big', () => mg.depthwiseConv2d(x, dw7, { padding: 0 }), 'larger than the padded input');
-      await expectThrows('depthwise weight rank', () => mg.depthwiseConv2d(x, w4), 'w must be [K, K, C]');
+      await expectThrows(() => mg.conv2d(x, w4), 'conv2d channel mismatch', 'conv2d: weight input channels 4');
+      await expectThrows(() => mg.conv2d(x, w7, { padding: 0 }), 'conv2d window too big', 'larger than the padded input 5x5');
+      await expectThrows(() => mg.conv2d(x.view([50, 3]), w4), 'conv2d rank', 'x must be NHWC');
+      await expectThrows(() => mg.conv2d(x, w7, { stride: 0, padding: 1 }), 'conv2d stride 0', 'stride');
+      await expectThrows(() => mg.depthwiseConv2d(x, dw4, { padding: 1 }), 'depthwise channel mismatch', 'depthwiseConv2d: weight channels 4');
+      await expectThrows(() => mg.depthwiseConv2d(x, dw7, { padding: 0 }), 'depthwise window too big', 'larger than the padded input');
+      await expectThrows(() => mg.depthwiseConv2d(x, w4), 'depthwise weight rank', 'w must be [K, K, C]');
       // A 7x7 window fits once padded by 1: no error.
       const ok = mg.depthwiseConv2d(x, dw7, { padding: 1 });
       expectTrue(ok.shape.join() === '2,1,1,3', `depthwise 7x7 pad 1 shape [${ok.shape}]`);

@@ -1,6 +1,6 @@
 import * as mg from '../../src/index.js';
 import { cases } from '../support/cases.js';
-import { CheckError, expectClose, expectTrue, prod, randomData } from '../support/check.js';
+import { expectClose, expectThrows, expectTrue, prod, randomData } from '../support/check.js';
 import { linearAct, setGemmTargetThreads } from '../../src/ops/matmul.js';
 
 /** Product and both gradients of c = op(a) · op(b) in float64; gradients in a's and b's stored layouts. */
@@ -53,17 +53,6 @@ async function checkMatmul(m: number, k: number, n: number, tA: boolean, tB: boo
   closeToScale(await ta.grad!.toArray(), want.da, `${label} dA`);
   closeToScale(await tb.grad!.toArray(), want.db, `${label} dB`);
   for (const t of [ta.grad!, tb.grad!, ta, tb, tg, y]) t.release();
-}
-
-async function expectThrows(fn: () => unknown, what: string, mustName: string[]) {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof mg.MobilegradError)) throw new CheckError(`${what}: threw ${String(e)}, expected a MobilegradError`);
-    for (const s of mustName) if (!e.message.includes(s)) throw new CheckError(`${what}: message '${e.message}' does not name '${s}'`);
-    return;
-  }
-  throw new CheckError(`${what}: did not throw`);
 }
 
 /**

@@ -3,9 +3,9 @@
  * written in one pass (shaders/squeeze-excite.wgsl), against float64 and finite differences.
  */
 import * as mg from '../../src/index.js';
-import { squeezeExcite } from '../../src/ops/squeeze-excite.js';
+import { squeezeExcite, squeezeExciteGate } from '../../src/ops/squeeze-excite.js';
 import { cases } from '../support/cases.js';
-import { expectClose, expectTrue, prod, randomData } from '../support/check.js';
+import { expectClose, expectThrows, expectTrue, prod, randomData } from '../support/check.js';
 
 const f32 = (a: Float64Array) => Float64Array.from(Float32Array.from(a));
 const relu = (v: number) => Math.max(v, 0);
@@ -68,7 +68,41 @@ async function checkSE(shape: number[], r: number, seed: number): Promise<void> 
   y.release();
 }
 
+/** squeezeExciteGate (one kernel: pool, linear + ReLU, linear + h-sigmoid) against the float64 gate. */
+async function checkGate(shape: number[], r: number, seed: number, wmax = 2): Promise<void> {
+  const c = shape[3]!;
+  const x = f32(randomData(prod(shape), seed, -2, 2));
+  // wmax: weights in [-wmax, wmax]; wide layers take smaller ones (as an initialiser would), so
+  // the pre-activations stay near the activations' kinks rather than summing to saturation.
+  const w1 = f32(randomData(c * r, seed + 1, -wmax, wmax)), b1 = f32(randomData(r, seed + 2));
+  const w2 = f32(randomData(r * c, seed + 3, -wmax, wmax)), b2 = f32(randomData(c, seed + 4));
+  const want = refSE(x, shape, w1, b1, w2, b2, new Float64Array(x.length)).gate;
+  const t = [mg.tensor(x, shape), mg.tensor(w1, [c, r]), mg.tensor(b1, [r]), mg.tensor(w2, [r, c]), mg.tensor(b2, [c])] as const;
+  const gate = squeezeExciteGate(...t);
+  expectClose(await gate.toArray(), want, `squeezeExciteGate [${shape}] S ${r}`, 1e-5, 1e-5);
+  for (const v of [...t, gate]) v.release();
+}
+
 export default cases('squeezeExcite', [
+  ['squeezeExciteGate vs float64: batch 1-3, fewer than 64 channel groups (positions dealt out) and more (whole columns, a partial round), one position, odd maps, the 1024-channel caches full', async () => {
+    await checkGate([1, 5, 7, 16], 8, 110);
+    await checkGate([2, 3, 3, 12], 4, 120);
+    await checkGate([3, 1, 1, 8], 4, 130);
+    await checkGate([1, 7, 7, 288], 72, 140);
+    await checkGate([2, 5, 3, 260], 68, 150);
+    await checkGate([1, 3, 5, 1024], 1024, 160, 0.25);
+  }],
+  ['squeezeExciteGate refuses what it cannot compute, naming the problem', async () => {
+    const x = mg.tensor(f32(randomData(2 * 3 * 3 * 8, 170)), [2, 3, 3, 8]);
+    const w = (shape: number[], seed: number, grad = false) => mg.tensor(f32(randomData(prod(shape), seed)), shape, { requiresGrad: grad });
+    const [w1, b1, w2, b2] = [w([8, 4], 171), w([4], 172), w([4, 8], 173), w([8], 174)];
+    const w1g = w([8, 4], 175, true);
+    await expectThrows(() => squeezeExciteGate(x, w1g, b1, w2, b2), 'gate with a weight that needs a gradient', 'forward-only');
+    const x6 = mg.tensor(f32(randomData(2 * 3 * 3 * 6, 176)), [2, 3, 3, 6]);
+    await expectThrows(() => squeezeExciteGate(x6, w([6, 4], 177), b1, w([4, 6], 178), w([6], 179)), 'gate with 6 channels', 'multiples of 4');
+    await expectThrows(() => squeezeExciteGate(x, w2, b1, w2, b2), 'gate with w1 and w2 swapped', 'expected w1 [C, S]');
+    for (const t of [x, w1, b1, w2, b2, w1g, x6]) t.release();
+  }],
   ['forward and every gradient vs float64: batch 1, odd spatial, C off fours (scalar) and in fours (vec4), long spatial runs', async () => {
     await checkSE([1, 5, 7, 3], 2, 10);
     await checkSE([2, 3, 3, 12], 4, 20);

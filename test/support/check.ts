@@ -2,6 +2,8 @@
  * Assertions shared by the vitest suite and the in-browser suite (no test-runner imports here:
  * the same cases run in Node and in Chromium).
  */
+import { MobilegradError } from '../../src/device/errors.js';
+
 export class CheckError extends Error {}
 
 /** Throws unless |got - want| <= atol + rtol * |want| everywhere; names the worst element. */
@@ -51,4 +53,18 @@ export function randomAwayFrom(n: number, seed: number, kinks: number[], gap = 0
 
 export function prod(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Runs `fn` and checks that it throws a MobilegradError whose message names every string of `mustName`. */
+export async function expectThrows(fn: () => unknown, what: string, mustName: string | readonly string[]): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    if (!(e instanceof MobilegradError)) throw new CheckError(`${what}: threw ${String(e)}, expected a MobilegradError`);
+    for (const m of typeof mustName === 'string' ? [mustName] : mustName) {
+      if (!e.message.includes(m)) throw new CheckError(`${what}: message '${e.message}' does not name '${m}'`);
+    }
+    return;
+  }
+  throw new CheckError(`${what}: did not throw`);
 }
