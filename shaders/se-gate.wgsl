@@ -22,37 +22,30 @@ var<workgroup> gt_pool: array<vec4f, 256>;
 var<workgroup> gt_hid: array<vec4f, 256>;
 var<workgroup> gt_red: array<vec4f, 64>;
 
-// One output vec4 j of act(v · w + b) for v [k4 vec4s] in workgroup memory, w [4*k4, n4] vec4s:
-// four independent accumulators (as gemv), each over one row of every group of four.
-fn gt_dot_pool(j: u32, n4: u32, k4: u32) -> vec4f {
+// Output vec4 j of v · w for v [k4 vec4s] in workgroup memory and w [4*k4, n4] vec4s: fc1
+// (the pooled vector, w1) or, with `second`, fc2 (the hidden layer, w2). `second` is a literal at
+// each call, so the other branch folds away. Four independent accumulators (as gemv), each over
+// one row of every group of four.
+fn gt_dot(second: bool, j: u32, n4: u32, k4: u32) -> vec4f {
   var a0 = vec4f(0.0);
   var a1 = vec4f(0.0);
   var a2 = vec4f(0.0);
   var a3 = vec4f(0.0);
   var wi = j;
   for (var q = 0u; q < k4; q++) {
-    let v = gt_pool[q];
-    a0 = fma(vec4f(v.x), gt_w1[wi], a0);
-    a1 = fma(vec4f(v.y), gt_w1[wi + n4], a1);
-    a2 = fma(vec4f(v.z), gt_w1[wi + 2u * n4], a2);
-    a3 = fma(vec4f(v.w), gt_w1[wi + 3u * n4], a3);
-    wi += 4u * n4;
-  }
-  return (a0 + a1) + (a2 + a3);
-}
-
-fn gt_dot_hid(j: u32, n4: u32, k4: u32) -> vec4f {
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
-  var wi = j;
-  for (var q = 0u; q < k4; q++) {
-    let v = gt_hid[q];
-    a0 = fma(vec4f(v.x), gt_w2[wi], a0);
-    a1 = fma(vec4f(v.y), gt_w2[wi + n4], a1);
-    a2 = fma(vec4f(v.z), gt_w2[wi + 2u * n4], a2);
-    a3 = fma(vec4f(v.w), gt_w2[wi + 3u * n4], a3);
+    var v: vec4f;
+    var w: array<vec4f, 4>;
+    if (second) {
+      v = gt_hid[q];
+      w = array(gt_w2[wi], gt_w2[wi + n4], gt_w2[wi + 2u * n4], gt_w2[wi + 3u * n4]);
+    } else {
+      v = gt_pool[q];
+      w = array(gt_w1[wi], gt_w1[wi + n4], gt_w1[wi + 2u * n4], gt_w1[wi + 3u * n4]);
+    }
+    a0 = fma(vec4f(v.x), w[0], a0);
+    a1 = fma(vec4f(v.y), w[1], a1);
+    a2 = fma(vec4f(v.z), w[2], a2);
+    a3 = fma(vec4f(v.w), w[3], a3);
     wi += 4u * n4;
   }
   return (a0 + a1) + (a2 + a3);
@@ -89,7 +82,7 @@ fn se_gate(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) l
     }
   }
   workgroupBarrier();
-  for (var j = lid; j < sv; j += 64u) { gt_hid[j] = se_relu(gt_dot_pool(j, sv, cv) + gt_b1[j]); }
+  for (var j = lid; j < sv; j += 64u) { gt_hid[j] = se_relu(gt_dot(false, j, sv, cv) + gt_b1[j]); }
   workgroupBarrier();
-  for (var j = lid; j < cv; j += 64u) { gt_gate[n * cv + j] = se_hsig(gt_dot_hid(j, cv, sv) + gt_b2[j]); }
+  for (var j = lid; j < cv; j += 64u) { gt_gate[n * cv + j] = se_hsig(gt_dot(true, j, cv, sv) + gt_b2[j]); }
 }
