@@ -5,6 +5,7 @@
  * for apply / backward, `TRAINING` for the input gradient.
  */
 import bnSource from '../shaders/batchnorm.wgsl';
+import slicedSource from '../shaders/batchnorm-serial-sg.wgsl';
 import { activationWgsl } from './activation.js';
 import { grid1d } from '../src/kernel/define-kernel.js';
 import { defineVecKernel } from './vec.js';
@@ -142,3 +143,13 @@ export const bnSerialForward = defineVecKernel({ ...smallForward, name: 'bn_seri
 
 /** bn_small_backward without barriers: one thread per channel group walks every row (CPU adapters). */
 export const bnSerialBackward = defineVecKernel({ ...smallBackward, name: 'bn_serial_backward', entry: 'serial_backward', workgroups: serialGroups });
+
+/**
+ * bn_serial_forward / bn_serial_backward with RS lanes per channel group, each over a slice of the
+ * rows, summed by subgroup shuffles (shaders/batchnorm-serial-sg.wgsl; adapters with `subgroups`).
+ * Override constants RS (lanes per group, a power of two up to WG) and WG (the workgroup: the
+ * adapter's subgroup size).
+ */
+const slicedGroups = (u: Record<string, number | undefined>, c: Readonly<Record<string, number>>) => grid1d(u.cv! * c.RS!, c.WG!);
+export const bnSlicedForward = defineVecKernel({ ...smallForward, source: source + slicedSource, enable: 'subgroups', name: 'bn_sliced_forward', entry: 'serial_forward_sliced', workgroups: slicedGroups });
+export const bnSlicedBackward = defineVecKernel({ ...smallBackward, source: source + slicedSource, enable: 'subgroups', name: 'bn_sliced_backward', entry: 'serial_backward_sliced', workgroups: slicedGroups });

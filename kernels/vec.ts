@@ -16,15 +16,17 @@ export interface VecKernel {
 export interface VecKernelSpec extends Omit<KernelSpec, 'cost'> {
   /** Cost of one launch; `w` is the variant's width (1 or 4 floats per element). */
   cost?: (u: Uniforms, constants: Readonly<Record<string, number>>, w: number) => KernelCost;
+  /** A WGSL extension the source needs (`subgroups`): its `enable` directive goes first, before the alias. */
+  enable?: string;
 }
 
 /** Declares `spec` twice: `name` with V = f32 and `name_v4` with V = vec4f. */
 export function defineVecKernel(spec: VecKernelSpec): VecKernel {
-  const { cost, ...rest } = spec;
+  const { cost, enable, ...rest } = spec;
   const at = (w: number): KernelSpec => ({
     ...rest,
     name: w === 4 ? `${spec.name}_v4` : spec.name,
-    source: `alias V = ${w === 4 ? 'vec4f' : 'f32'};\n${spec.source}`,
+    source: `${enable ? `enable ${enable};\n` : ''}alias V = ${w === 4 ? 'vec4f' : 'f32'};\n${spec.source}`,
     ...(cost ? { cost: (u: Uniforms, c: Readonly<Record<string, number>>) => cost(u, c, w) } : {}),
   });
   return { v1: defineKernel(at(1)), v4: defineKernel(at(4)) };

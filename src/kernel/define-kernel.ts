@@ -48,8 +48,8 @@ export interface KernelSpec {
   inouts?: readonly string[];
   /** Fields of the kernel's single uniform struct, in any order. */
   uniforms?: readonly string[];
-  /** Number of workgroups to dispatch, from the uniform values. */
-  workgroups: (u: Uniforms) => Grid;
+  /** Number of workgroups to dispatch, from the uniform values (and the launch's `override` constants). */
+  workgroups: (u: Uniforms, constants: Readonly<Record<string, number>>) => Grid;
   /**
    * Optional cost of one launch from its uniform values and `override` constants (`mg.profile`
    * shows GFLOP/s, GB/s and % of roofline from it).

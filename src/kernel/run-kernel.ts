@@ -50,7 +50,7 @@ export function runKernel(
     if (t.device !== device) throw new MobilegradError(`kernel ${kernel.name}: input '${b.name}' (tensor #${t.id} [${t.shape.join(', ')}]) lives on GPU device #${t.device.id}, not on the current device #${device.id}: recreate it on the current device (mg.tensor(await t.toArray(), t.shape))`);
     buffers.push(t.buffer);
   }
-  const grid = options.grid ?? kernel.spec.workgroups(uniforms);
+  const grid = options.grid ?? kernel.spec.workgroups(uniforms, options.constants ?? {});
   const describe = () =>
     `${kernel.name}(${kernel.bindings
       .filter((b) => b.kind !== 'uniform')

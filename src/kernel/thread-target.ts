@@ -26,3 +26,14 @@ export function threadTarget(gpuThreads: number): number {
   if (!isCpuAdapter()) return gpuThreads;
   return Math.max(256, Math.round(gpuThreads / (cpuDivisor ?? 8)));
 }
+
+/** The adapter's one subgroup size when it has `subgroups` and reports a fixed size; else null. */
+export function subgroupSize(): number | null {
+  const dev = getDevice();
+  if (!dev.has('subgroups')) return null;
+  const info = dev.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const lo = info.subgroupMinSize;
+  const hi = info.subgroupMaxSize;
+  if (!lo || lo !== hi || ![4, 8, 16, 32, 64].includes(lo)) return null;
+  return lo;
+}

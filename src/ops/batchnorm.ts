@@ -1,14 +1,15 @@
 /** Batch normalisation over the channel (last) axis: forward kernels and backward rule side by side. */
 import { Activation, type ActivationName } from '../../kernels/activation.js';
 import {
-  bnApply, bnBackwardDx, bnBackwardFinal, bnBackwardPartial, bnEvalStats, bnSerialBackward, bnSerialForward, bnSmallBackward, bnSmallForward, bnSmallGroups, bnStatsFinal, bnStatsPartial,
+  bnApply, bnBackwardDx, bnBackwardFinal, bnBackwardPartial, bnEvalStats, bnSerialBackward, bnSerialForward, bnSlicedBackward, bnSlicedForward, bnSmallBackward, bnSmallForward,
+  bnSmallGroups, bnStatsFinal, bnStatsPartial,
 } from '../../kernels/batchnorm.js';
 import { pickWidth, type VecKernel } from '../../kernels/vec.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel, runKernel1 } from '../kernel/run-kernel.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { isCpuAdapter, threadTarget } from '../kernel/thread-target.js';
+import { isCpuAdapter, subgroupSize, threadTarget } from '../kernel/thread-target.js';
 
 /** Running statistics of a batch-norm layer, [C] each, updated in place in training mode. */
 export interface RunningStats {
@@ -89,6 +90,35 @@ function trainingPath(m: number, cv: number): Exclude<BatchNormPath, 'auto'> {
   return m <= smallRowsPerThread * (64 / bnSmallGroups(cv)) ? 'workgroup' : 'two-stage';
 }
 
+// The sliced serial kernels run where few channel groups leave most lanes idle: at most
+// SLICE_MAX_CV groups, with slices of at least MIN_SLICE_ROWS rows. Measured on lavapipe against
+// the plain serial kernels (forward + backward, batch 32, alternated rounds; docs/benchmarks.md):
+// 4 lanes per group 1.3-1.5x at 16 channels (16x16, 64 px) and 1.08-1.26x at 40 (14x14, 224 px);
+// 8x8x24 and 4x4x40 within the noise; from 24 channel groups up (7x7x96) 0.76-1.18x across runs.
+const SLICE_MAX_CV = 12;
+const SLICE_RS = 4;
+const MIN_SLICE_ROWS = 256;
+let slicesOverride: number | null = null;
+
+/** @internal Forces the serial kernels' lanes per channel group (1: the plain serial kernels; null: by size); returns the previous setting. For tests and benchmarks. */
+export function setBatchNormSlices(rs: number | null): number | null {
+  const old = slicesOverride;
+  slicesOverride = rs;
+  return old;
+}
+
+/**
+ * Lanes per channel group (RS) for the serial kernels and their workgroup (the subgroup size), or
+ * null for the plain serial kernels: no fixed subgroup size, many channel groups, or short slices.
+ */
+function serialSlices(m: number, cv: number): { rs: number; wg: number } | null {
+  const sg = subgroupSize();
+  if (!sg) return null;
+  const most = Math.min(sg, 8);
+  const rs = slicesOverride !== null ? Math.min(slicesOverride, most) : cv <= SLICE_MAX_CV && m / SLICE_RS >= MIN_SLICE_ROWS ? Math.min(SLICE_RS, most) : 1;
+  return rs > 1 ? { rs, wg: sg } : null;
+}
+
 function describe(t: Tensor): string {
   return `[${t.shape.join(', ')}]`;
 }
@@ -130,10 +160,14 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, running: Runni
   const small = path !== 'two-stage';
   const serial = path === 'serial';
   let yFused: Tensor | undefined;
+  // The serial kernels with row slices over subgroup lanes, where the adapter has subgroups.
+  const sliced = serial ? serialSlices(m, cv) : null;
+  const serialKernels = (plain: VecKernel, withSlices: VecKernel) => ({ kernel: pick(sliced ? withSlices : plain), constants: sliced ? { ...actConst, RS: sliced.rs, WG: sliced.wg } : actConst });
   if (small) {
-    const out = runKernel(pick(serial ? bnSerialForward : bnSmallForward), { nf_x: x, nf_gamma: gamma, nf_beta: beta, nf_run_mean: running.mean, nf_run_var: running.var }, {
+    const sk = serial ? serialKernels(bnSerialForward, bnSlicedForward) : { kernel: pick(bnSmallForward), constants: { ...actConst, GC: gc } };
+    const out = runKernel(sk.kernel, { nf_x: x, nf_gamma: gamma, nf_beta: beta, nf_run_mean: running.mean, nf_run_var: running.var }, {
       nf_y: { shape: x.shape }, nf_stats: { shape: [2, c] },
-    }, { m, cv, eps, momentum }, { constants: serial ? actConst : { ...actConst, GC: gc } });
+    }, { m, cv, eps, momentum }, { constants: sk.constants });
     yFused = out.nf_y!;
     stats = out.nf_stats!;
   } else if (training) {
@@ -159,9 +193,10 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, running: Runni
     // Training needs the sums for dx too; eval needs them only for gamma and beta.
     const wantAffine = gamma.requiresGrad || beta.requiresGrad;
     if (small && x.requiresGrad) {
-      const out = runKernel(pick(serial ? bnSerialBackward : bnSmallBackward), { nb_x: x, nb_dy: g, nb_stats: stats, nb_gamma: gamma, nb_beta: beta }, {
+      const sk = serial ? serialKernels(bnSerialBackward, bnSlicedBackward) : { kernel: pick(bnSmallBackward), constants: { ...actConst, GC: gc } };
+      const out = runKernel(sk.kernel, { nb_x: x, nb_dy: g, nb_stats: stats, nb_gamma: gamma, nb_beta: beta }, {
         nb_dx: { shape: x.shape }, nb_dbeta: { shape: [c] }, nb_dgamma: { shape: [c] },
-      }, { m, cv }, { constants: serial ? actConst : { ...actConst, GC: gc } });
+      }, { m, cv }, { constants: sk.constants });
       stats.release();
       if (!beta.requiresGrad) out.nb_dbeta!.release();
       if (!gamma.requiresGrad) out.nb_dgamma!.release();

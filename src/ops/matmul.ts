@@ -8,10 +8,10 @@ import { GEMM_TILE_M, GEMM_TILE_N, GEMM_TN12_TILE_N, gemmKernel, gemmNn4EpiKerne
 import { epilogueConstants, epilogueTensors, type BnEpilogue } from './epilogue.js';
 import { gemvKernel } from '../../kernels/gemv.js';
 import { Activation, type ActivationName } from '../../kernels/activation.js';
-import { getDevice } from '../device/device.js';
 import { attach } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel, runKernel1 } from '../kernel/run-kernel.js';
+import { subgroupSize } from '../kernel/thread-target.js';
 import { biasActGrad } from '../../kernels/linear-act.js';
 import { pickWidth } from '../../kernels/vec.js';
 import { activation } from './activation.js';
@@ -64,17 +64,6 @@ const SG_MIN_K = 64;
 // transpose touches n*k values, the product m*n*k multiply-adds.
 const NT_MIN_M = 256;
 const SG_ROWS_PER_LANE = 2;
-
-/** The adapter's one subgroup size when it has `subgroups` and reports a fixed size; else null. */
-function subgroupSize(): number | null {
-  const dev = getDevice();
-  if (!dev.has('subgroups')) return null;
-  const info = dev.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-  const lo = info.subgroupMinSize;
-  const hi = info.subgroupMaxSize;
-  if (!lo || lo !== hi || ![4, 8, 16, 32, 64].includes(lo)) return null;
-  return lo;
-}
 
 /** Column groups per subgroup tile: 2-4 vec4s, the fewest wasted columns (ties: more). */
 function columnGroups(n: number): number {

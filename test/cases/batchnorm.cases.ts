@@ -1,5 +1,5 @@
 import * as mg from '../../src/index.js';
-import { setBatchNormPath } from '../../src/ops/batchnorm.js';
+import { setBatchNormPath, setBatchNormSlices } from '../../src/ops/batchnorm.js';
 import { cases } from '../support/cases.js';
 import { expectClose, expectTrue, prod, randomAwayFrom, randomData } from '../support/check.js';
 
@@ -157,15 +157,20 @@ async function gradcheckBN(shape: number[], training: boolean, seed: number, a: 
  * two-stage kernels, the one-dispatch kernels with workgroup reductions (GPUs, small M), or the
  * serial ones (CPU adapters, small M).
  */
-async function onPath<T>(path: 'two-stage' | 'workgroup' | 'serial', fn: () => Promise<T>): Promise<T> {
-  const old = setBatchNormPath(path);
+async function onPath<T>(path: Path, fn: () => Promise<T>, slices = 4): Promise<T> {
+  const old = setBatchNormPath(path === 'sliced' ? 'serial' : path);
+  // 'serial': the plain serial kernels; 'sliced': `slices` lanes per channel group (capped at the
+  // subgroup size; adapters without a fixed one run the plain kernels).
+  const oldSlices = setBatchNormSlices(path === 'sliced' ? slices : path === 'serial' ? 1 : null);
   try {
     return await fn();
   } finally {
     setBatchNormPath(old);
+    setBatchNormSlices(oldSlices);
   }
 }
-const paths = ['two-stage', 'workgroup', 'serial'] as const;
+type Path = 'two-stage' | 'workgroup' | 'serial' | 'sliced';
+const paths = ['two-stage', 'workgroup', 'serial', 'sliced'] as const;
 
 /** Large M = 8*112*112 rows, and data with |mean| >> std: float32 statistics stay accurate. */
 async function largeAndOffset(): Promise<void> {
@@ -275,7 +280,20 @@ export default cases('batchnorm', [
       // GC = 1, 2, 4, 8 (kernels/batchnorm.ts bnSmallGroups) and channel counts that leave lanes idle
       // (the serial kernels: 8 channel groups per workgroup, 144, 10, 18, 25 and 5 of them).
       for (const [shape, act] of [[[32, 2, 2, 576], 'hswish'], [[32, 4, 4, 40], 'identity'], [[3, 4, 4, 72], 'relu'], [[2, 3, 3, 100], 'hswish'], [[5, 7, 20], 'relu']] as [number[], Act][]) {
-        for (const path of ['workgroup', 'serial'] as const) await onPath(path, () => checkAgainstReference({ shape, seed: shape[3] ?? 99, act }));
+        for (const path of ['workgroup', 'serial', 'sliced'] as const) await onPath(path, () => checkAgainstReference({ shape, seed: shape[3] ?? 99, act }));
+      }
+    },
+  ],
+  [
+    'serial kernels with 2, 4 and 8 lanes per channel group: rows not divisible by the slices, a slice left empty, lanes past the last group, offset data',
+    async () => {
+      // [3, 7] rows 3 at 8 slices: five empty slices; 16 channels = 4 vec4 groups (MobileNet's 16x16
+      // layer at 64 px), 20 scalar channels, 12 = 3 vec4 groups (lanes past the last group).
+      for (const rs of [2, 4, 8]) {
+        for (const [shape, act] of [[[3, 7], 'relu'], [[2, 13, 11, 16], 'hswish'], [[1, 9, 9, 20], 'identity'], [[4, 5, 7, 12], 'relu6']] as [number[], Act][]) {
+          await onPath('sliced', () => checkAgainstReference({ shape, seed: 200 + rs + shape.length, act }), rs);
+        }
+        await onPath('sliced', largeAndOffset, rs);
       }
     },
   ],
