@@ -37,34 +37,13 @@ fn serial_forward_sliced(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
   let ln = slice_lane(wid.y * nwg.x + wid.x, sid, nfp.m, cv);
   let g = ln.g;
   let mf = f32(nfp.m);
-  let step = SB * cv;
-  // As serial_forward: sums relative to the channel's first row, in blocks of SB rows.
   let x0 = nf_x[g];
-  var s = V(0.0);
-  for (var k0 = ln.k0; k0 < ln.end; k0 += step) {
-    var b = V(0.0);
-    for (var k = k0; k < min(k0 + step, ln.end); k += cv) { b += nf_x[k] - x0; }
-    s += b;
-  }
-  let mean = x0 + rs_sum(s) / mf;
-  var s2 = V(0.0);
-  for (var k0 = ln.k0; k0 < ln.end; k0 += step) {
-    var b = V(0.0);
-    for (var k = k0; k < min(k0 + step, ln.end); k += cv) {
-      let d = nf_x[k] - mean;
-      b = fma(d, d, b);
-    }
-    s2 += b;
-  }
-  let m2 = rs_sum(s2);
+  let mean = x0 + rs_sum(sw_sum(ln.k0, ln.end, cv, x0)) / mf;
+  let m2 = rs_sum(sw_m2(ln.k0, ln.end, cv, mean));
   let invstd = 1.0 / sqrt(m2 / mf + nfp.eps);
   if (!ln.live) { return; }
   if (ln.lead) { nf_store_stats(g, cv, mean, invstd, m2, mf); }
-  let gm = nf_gamma[g];
-  let bt = nf_beta[g];
-  for (var k = ln.k0; k < ln.end; k += cv) {
-    nf_y[k] = act(fma((nf_x[k] - mean) * invstd, gm, bt));
-  }
+  sw_apply(ln.k0, ln.end, cv, g, mean, invstd);
 }
 
 @compute @workgroup_size(WG)
@@ -72,38 +51,14 @@ fn serial_backward_sliced(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgr
   let cv = nbp.cv;
   let ln = slice_lane(wid.y * nwg.x + wid.x, sid, nbp.m, cv);
   let g = ln.g;
-  let step = SB * cv;
   let mean = nb_stats[g];
   let invstd = nb_stats[cv + g];
-  let gm = nb_gamma[g];
-  let bt = nb_beta[g];
-  var sdz = V(0.0);
-  var sdzx = V(0.0);
-  for (var k0 = ln.k0; k0 < ln.end; k0 += step) {
-    var bz = V(0.0);
-    var bzx = V(0.0);
-    for (var k = k0; k < min(k0 + step, ln.end); k += cv) {
-      let xhat = (nb_x[k] - mean) * invstd;
-      let dz = nb_dy[k] * dact(fma(xhat, gm, bt));
-      bz += dz;
-      bzx = fma(dz, xhat, bzx);
-    }
-    sdz += bz;
-    sdzx += bzx;
-  }
-  let tdz = rs_sum(sdz);
-  let tdzx = rs_sum(sdzx);
+  let part = sw_dsums(ln.k0, ln.end, cv, g, mean, invstd);
+  let t = SwDz(rs_sum(part.dz), rs_sum(part.dzx));
   if (!ln.live) { return; }
   if (ln.lead) {
-    nb_dbeta[g] = tdz;
-    nb_dgamma[g] = tdzx;
+    nb_dbeta[g] = t.dz;
+    nb_dgamma[g] = t.dzx;
   }
-  let cb = tdz / f32(nbp.m);
-  let cg = tdzx / f32(nbp.m);
-  let k_out = gm * invstd;
-  for (var k = ln.k0; k < ln.end; k += cv) {
-    let xhat = (nb_x[k] - mean) * invstd;
-    let dz = nb_dy[k] * dact(fma(xhat, gm, bt));
-    nb_dx[k] = k_out * (dz - fma(xhat, cg, cb));
-  }
+  sw_dx(ln.k0, ln.end, cv, g, mean, invstd, t);
 }

@@ -420,6 +420,75 @@ fn small_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
 // of offset data (mean 100, std 0.05) over 100k rows as the two-stage passes do.
 const SB = 64u;
 
+// The walks of the serial kernels over the elements k0, k0 + cv, ... below `end` (one channel
+// group's rows, or a slice of them: shaders/batchnorm-serial-sg.wgsl), in blocks of SB rows.
+// Sum of x - x0 (x0: the channel's first row; offset data keeps its precision).
+fn sw_sum(k0: u32, end: u32, cv: u32, x0: V) -> V {
+  var s = V(0.0);
+  for (var kb = k0; kb < end; kb += SB * cv) {
+    var b = V(0.0);
+    for (var k = kb; k < min(kb + SB * cv, end); k += cv) { b += nf_x[k] - x0; }
+    s += b;
+  }
+  return s;
+}
+
+// Sum of (x - mean)^2.
+fn sw_m2(k0: u32, end: u32, cv: u32, mean: V) -> V {
+  var s = V(0.0);
+  for (var kb = k0; kb < end; kb += SB * cv) {
+    var b = V(0.0);
+    for (var k = kb; k < min(kb + SB * cv, end); k += cv) {
+      let d = nf_x[k] - mean;
+      b = fma(d, d, b);
+    }
+    s += b;
+  }
+  return s;
+}
+
+fn sw_apply(k0: u32, end: u32, cv: u32, g: u32, mean: V, invstd: V) {
+  let gm = nf_gamma[g];
+  let bt = nf_beta[g];
+  for (var k = k0; k < end; k += cv) { nf_y[k] = act(fma((nf_x[k] - mean) * invstd, gm, bt)); }
+}
+
+// Sums of dz and dz * xhat (dz = dy * act'(z)).
+struct SwDz { dz: V, dzx: V }
+fn sw_dsums(k0: u32, end: u32, cv: u32, g: u32, mean: V, invstd: V) -> SwDz {
+  let gm = nb_gamma[g];
+  let bt = nb_beta[g];
+  var sdz = V(0.0);
+  var sdzx = V(0.0);
+  for (var kb = k0; kb < end; kb += SB * cv) {
+    var bz = V(0.0);
+    var bzx = V(0.0);
+    for (var k = kb; k < min(kb + SB * cv, end); k += cv) {
+      let xhat = (nb_x[k] - mean) * invstd;
+      let dz = nb_dy[k] * dact(fma(xhat, gm, bt));
+      bz += dz;
+      bzx = fma(dz, xhat, bzx);
+    }
+    sdz += bz;
+    sdzx += bzx;
+  }
+  return SwDz(sdz, sdzx);
+}
+
+// dx from the two sums over all M rows.
+fn sw_dx(k0: u32, end: u32, cv: u32, g: u32, mean: V, invstd: V, t: SwDz) {
+  let gm = nb_gamma[g];
+  let bt = nb_beta[g];
+  let cb = t.dz / f32(nbp.m);
+  let cg = t.dzx / f32(nbp.m);
+  let k_out = gm * invstd;
+  for (var k = k0; k < end; k += cv) {
+    let xhat = (nb_x[k] - mean) * invstd;
+    let dz = nb_dy[k] * dact(fma(xhat, gm, bt));
+    nb_dx[k] = k_out * (dz - fma(xhat, cg, cb));
+  }
+}
+
 @compute @workgroup_size(8)
 fn serial_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let cv = nfp.cv;
@@ -427,31 +496,12 @@ fn serial_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   if (g >= cv) { return; }
   let mf = f32(nfp.m);
   let end = nfp.m * cv;
-  // Summed relative to the first row (shifted data): offset data keeps its precision.
   let x0 = nf_x[g];
-  var s = V(0.0);
-  for (var k0 = g; k0 < end; k0 += SB * cv) {
-    var b = V(0.0);
-    for (var k = k0; k < min(k0 + SB * cv, end); k += cv) { b += nf_x[k] - x0; }
-    s += b;
-  }
-  let mean = x0 + s / mf;
-  var s2 = V(0.0);
-  for (var k0 = g; k0 < end; k0 += SB * cv) {
-    var b = V(0.0);
-    for (var k = k0; k < min(k0 + SB * cv, end); k += cv) {
-      let d = nf_x[k] - mean;
-      b = fma(d, d, b);
-    }
-    s2 += b;
-  }
-  let invstd = 1.0 / sqrt(s2 / mf + nfp.eps);
-  nf_store_stats(g, cv, mean, invstd, s2, mf);
-  let gm = nf_gamma[g];
-  let bt = nf_beta[g];
-  for (var k = g; k < end; k += cv) {
-    nf_y[k] = act(fma((nf_x[k] - mean) * invstd, gm, bt));
-  }
+  let mean = x0 + sw_sum(g, end, cv, x0) / mf;
+  let m2 = sw_m2(g, end, cv, mean);
+  let invstd = 1.0 / sqrt(m2 / mf + nfp.eps);
+  nf_store_stats(g, cv, mean, invstd, m2, mf);
+  sw_apply(g, end, cv, g, mean, invstd);
 }
 
 @compute @workgroup_size(8)
@@ -462,30 +512,8 @@ fn serial_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let end = nbp.m * cv;
   let mean = nb_stats[g];
   let invstd = nb_stats[cv + g];
-  let gm = nb_gamma[g];
-  let bt = nb_beta[g];
-  var sdz = V(0.0);
-  var sdzx = V(0.0);
-  for (var k0 = g; k0 < end; k0 += SB * cv) {
-    var bz = V(0.0);
-    var bzx = V(0.0);
-    for (var k = k0; k < min(k0 + SB * cv, end); k += cv) {
-      let xhat = (nb_x[k] - mean) * invstd;
-      let dz = nb_dy[k] * dact(fma(xhat, gm, bt));
-      bz += dz;
-      bzx = fma(dz, xhat, bzx);
-    }
-    sdz += bz;
-    sdzx += bzx;
-  }
-  nb_dbeta[g] = sdz;
-  nb_dgamma[g] = sdzx;
-  let cb = sdz / f32(nbp.m);
-  let cg = sdzx / f32(nbp.m);
-  let k_out = gm * invstd;
-  for (var k = g; k < end; k += cv) {
-    let xhat = (nb_x[k] - mean) * invstd;
-    let dz = nb_dy[k] * dact(fma(xhat, gm, bt));
-    nb_dx[k] = k_out * (dz - fma(xhat, cg, cb));
-  }
+  let t = sw_dsums(g, end, cv, g, mean, invstd);
+  nb_dbeta[g] = t.dz;
+  nb_dgamma[g] = t.dzx;
+  sw_dx(g, end, cv, g, mean, invstd, t);
 }
