@@ -60,6 +60,8 @@ function slideChunks(blocks: number, threadsPerChunk: number): { nch: number; rp
  */
 function forwardSlide(k: number, stride: number, ho: number, wo: number): { ohb: number; owb: number } | null {
   if (k > MAX_SLIDE_K || !(stride === 1 || (stride === 2 && ho >= 14))) return null;
+  // Where the blocks run with scalar lanes (scalarBlocks), they beat the strip too.
+  if (scalarBlocks(k, stride, ho)) return null;
   // An output of at most 4x4 is one block per thread (forwardBlocks): 1.15-1.2x the strip at 4x4
   // and 2x2 (64-px training), where the strip primes its window for a few rows only.
   if (ho <= 4 && wo <= 4) return null;
@@ -92,17 +94,22 @@ export function setDepthwiseScalarSlide(on: boolean | null): boolean | null {
 }
 
 /**
- * What the forward block kernel's channel width is chosen from (pickWidth): C itself, but 1 for
- * windows of 5x5 and more at stride 2 onto outputs of 7 rows or more on CPU adapters (the block
- * kernel takes these below 14 rows: forwardSlide), where a vec4 block's accumulators, weights and
- * row cache spill (see slideLanes). Measured on lavapipe at MobileNetV3-Small's 5x5 stride-2 layer
- * onto 7x7 (14x14 c288, batch 32, docs/benchmarks.md): scalar lanes with 7 x 4 blocks 1.45-1.5x
- * the vec4 4 x 4 blocks (scalar 4 x 4 1.1-1.35x, 4 x 7 1.4x, 2 x 7 1.1x); at 8x8 -> 4x4 and
- * 4x4 -> 2x2 (64 px) and for 3x3 windows the same or slower, so not there. The backward kernels
- * keep vec4 (scalar lanes measured 0.75x there).
+ * Whether the forward runs the block kernel with scalar lanes (one channel per invocation) and
+ * 7 x 4 blocks: windows of 5x5 and more at stride 2 onto outputs of 7 rows or more, on CPU
+ * adapters, where a vec4 block's accumulators, weights and row cache spill (see slideLanes).
+ * Measured on lavapipe (batch 32, docs/benchmarks.md): onto 7x7 (14x14 c288) 1.24-1.5x the vec4
+ * 4 x 4 blocks (scalar 4 x 4 1.1-1.35x, 4 x 7 1.4x, 2 x 7 1.1x); onto 14x14 (28x28 c96) 1.06x,
+ * 1.2x, 1.27x and 1.2x the vec4 strip (forwardSlide) in four runs. At 8x8 -> 4x4 and 4x4 -> 2x2
+ * (64 px) and for 3x3 windows the same or slower, so not there. The backward kernels keep vec4
+ * (scalar lanes measured 0.75x there).
  */
+function scalarBlocks(k: number, stride: number, ho: number): boolean {
+  return (scalarSlideOverride ?? isCpuAdapter()) && k >= 5 && stride === 2 && ho >= 7;
+}
+
+/** The forward block kernel's channel width for pickWidth: 1 where scalarBlocks, else C. */
 function blockLanes(c: number, k: number, stride: number, ho: number): number {
-  return (scalarSlideOverride ?? isCpuAdapter()) && k >= 5 && stride === 2 && ho >= 7 ? 1 : c;
+  return scalarBlocks(k, stride, ho) ? 1 : c;
 }
 
 /**

@@ -175,8 +175,9 @@ export default cases('conv', [
     '5x5 stride-1 sliding kernels and 5x5 stride-2 forward blocks with vec4 lanes and with one channel per lane, both forced (CPU adapters take the scalar ones from 7x7 maps / 7 output rows, GPUs vec4)',
     async () => {
       const shapes = [depthwise(2, 14, 14, 40, 5, 1, 2), depthwise(5, 7, 7, 20, 5, 1, 2), depthwise(1, 17, 12, 64, 5, 1, 2), depthwise(2, 9, 11, 12, 5, 1, 1),
-        // Stride 2 onto 7 and 10 rows (the block kernel: 7 x 4 blocks with scalar lanes; partial row and column blocks).
-        depthwise(2, 14, 13, 12, 5, 2, 2), depthwise(1, 19, 17, 8, 5, 2, 2)];
+        // Stride 2 onto 7, 10 and 15 rows (scalar: the block kernel's 7 x 4 blocks, partial row and column
+        // blocks; vec4: 4 x 4 blocks below 14 rows, the sliding kernel from 14).
+        depthwise(2, 14, 13, 12, 5, 2, 2), depthwise(1, 19, 17, 8, 5, 2, 2), depthwise(1, 29, 27, 20, 5, 2, 2)];
       for (const scalar of [false, true]) {
         const prev = setDepthwiseScalarSlide(scalar);
         try {
