@@ -14,6 +14,7 @@ import { pickWidth } from '../../kernels/vec.js';
 import { attach, isGradEnabled, noGrad } from '../autograd/graph.js';
 import { MobilegradError } from '../device/errors.js';
 import { runKernel1 } from '../kernel/run-kernel.js';
+import { isCpuAdapter } from '../kernel/thread-target.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { mul, reduceMid, reshape } from './elementwise.js';
 import { globalAvgPool, globalAvgPoolGrad, spreadUniforms } from './pool.js';
@@ -95,12 +96,14 @@ export function setSeGateMaxBatch(n: number): number {
 
 /**
  * Whether the SE layer with weights w1 [C, S] runs its gate as {@link squeezeExciteGate} for x
- * [N, H, W, C]: a batch of at most GATE_MAX_BATCH (at larger batches the batched GEMMs load each
- * weight once for many images; one workgroup per image would load it once per image), C and S in
- * fours and at most 1024 (the kernel's workgroup caches).
+ * [N, H, W, C]: on CPU adapters (where it was measured: there the separate kernels ran on one to
+ * three workgroups anyway; a GPU would give one workgroup per image little to do in parallel), a
+ * batch of at most GATE_MAX_BATCH (at larger batches the batched GEMMs load each weight once for
+ * many images; one workgroup per image loads it once per image), C and S in fours and at most
+ * 1024 (the kernel's workgroup caches).
  */
 export function squeezeExciteGateSuits(x: Tensor, w1: Tensor): boolean {
-  if (x.shape.length !== 4 || w1.shape.length !== 2) return false;
+  if (x.shape.length !== 4 || w1.shape.length !== 2 || !isCpuAdapter()) return false;
   const [n, , , c] = x.shape as [number, number, number, number];
   const [wc, sq] = w1.shape as [number, number];
   return n <= GATE_MAX_BATCH && wc === c && c % 4 === 0 && sq % 4 === 0 && c <= 1024 && sq <= 1024 && x.dtype === 'f32';
