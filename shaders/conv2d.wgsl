@@ -110,29 +110,44 @@ struct DxParams { n: u32, h: u32, w: u32, cin: u32, ho: u32, wo: u32, cout: u32,
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> xp: DxParams;
 
+// A dx thread's block: image n, input row iy, the block's first input column ix0 and first dy
+// column oxb, channel group cb (both dx kernels number their threads this way).
+struct DxBlock { n: u32, iy: u32, ix0: u32, oxb: i32, cb: u32 }
+fn dx_block(t: u32) -> DxBlock {
+  let cb = t % xp.cib;
+  let bw = (t / xp.cib) % xp.iwb;
+  let iy = (t / (xp.cib * xp.iwb)) % xp.h;
+  let ix0 = bw * IWB;
+  return DxBlock(t / (xp.cib * xp.iwb * xp.h), iy, ix0, i32(ix0 / S) + LO, cb);
+}
+
+// The dy row that window row ky of input row iy meets, or -1 (between strides, or outside dy).
+fn dx_row(iy: u32, ky: u32) -> i32 {
+  let ny = i32(iy) + PAD - i32(ky);
+  if (ny < 0 || ny % i32(S) != 0 || u32(ny) / S >= xp.ho) { return -1; }
+  return ny / i32(S);
+}
+
 @compute @workgroup_size(64)
 fn backward_x(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = (wid.y * nwg.x + wid.x) * 64u + lid;
   if (t >= xp.n * xp.h * xp.iwb * xp.cib) { return; }
-  let cb = t % xp.cib;
-  let bw = (t / xp.cib) % xp.iwb;
-  let iy = (t / (xp.cib * xp.iwb)) % xp.h;
-  let n = t / (xp.cib * xp.iwb * xp.h);
-  let ci0 = cb * 4u;
+  let b = dx_block(t);
+  let n = b.n;
+  let iy = b.iy;
+  let ix0 = b.ix0;
+  let oxb = b.oxb;
+  let ci0 = b.cb * 4u;
   let last = xp.cin - 1u;
   let c1 = min(ci0 + 1u, last);
   let c2 = min(ci0 + 2u, last);
   let c3 = min(ci0 + 3u, last);
-  let ix0 = bw * IWB;
-  let oxb = i32(ix0 / S) + LO;
   var acc: array<vec4f, 16>;
   var ds: array<f32, 32>;
   for (var ky = 0u; ky < KH; ky++) {
-    let ny = i32(iy) + PAD - i32(ky);
-    if (ny < 0 || ny % i32(S) != 0) { continue; }
-    let oy = u32(ny) / S;
-    if (oy >= xp.ho) { continue; }
-    let row = (n * xp.ho + oy) * xp.wo;
+    let oyr = dx_row(iy, ky);
+    if (oyr < 0) { continue; }
+    let row = (n * xp.ho + u32(oyr)) * xp.wo;
     for (var co = 0u; co < xp.cout; co++) {
       for (var q = 0u; q < DT; q++) {
         let ox = oxb + i32(q);
@@ -171,41 +186,38 @@ fn backward_x(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 // the uniforms counts the channel groups, the last one clamped where CI does not divide Cin.
 override CI: u32 = 4u;
 
+// Its uniforms are backward_x's `xp` (same binding, same struct).
 @group(0) @binding(0) var<storage, read> dyv: array<vec4f>;
 @group(0) @binding(1) var<storage, read> dwtv: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> dxo: array<f32>;
-@group(0) @binding(3) var<uniform> xq: DxParams;
 
 @compute @workgroup_size(64)
 fn backward_x4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (t >= xq.n * xq.h * xq.iwb * xq.cib) { return; }
-  let cb = t % xq.cib;
-  let bw = (t / xq.cib) % xq.iwb;
-  let iy = (t / (xq.cib * xq.iwb)) % xq.h;
-  let n = t / (xq.cib * xq.iwb * xq.h);
-  let ci0 = cb * CI;
-  let cov = xq.cout / 4u;
-  let ix0 = bw * IWB;
-  let oxb = i32(ix0 / S) + LO;
+  if (t >= xp.n * xp.h * xp.iwb * xp.cib) { return; }
+  let b = dx_block(t);
+  let n = b.n;
+  let iy = b.iy;
+  let ix0 = b.ix0;
+  let oxb = b.oxb;
+  let ci0 = b.cb * CI;
+  let cov = xp.cout / 4u;
   var acc: array<vec4f, 16>;
   var ds: array<vec4f, 32>;
   for (var ky = 0u; ky < KH; ky++) {
-    let ny = i32(iy) + PAD - i32(ky);
-    if (ny < 0 || ny % i32(S) != 0) { continue; }
-    let oy = u32(ny) / S;
-    if (oy >= xq.ho) { continue; }
-    let row = (n * xq.ho + oy) * xq.wo;
+    let oyr = dx_row(iy, ky);
+    if (oyr < 0) { continue; }
+    let row = (n * xp.ho + u32(oyr)) * xp.wo;
     for (var c4 = 0u; c4 < cov; c4++) {
       for (var q = 0u; q < DT; q++) {
         let ox = oxb + i32(q);
-        let okx = ox >= 0 && ox < i32(xq.wo);
-        ds[q] = select(vec4f(0.0), dyv[(row + u32(clamp(ox, 0, i32(xq.wo) - 1))) * cov + c4], okx);
+        let okx = ox >= 0 && ox < i32(xp.wo);
+        ds[q] = select(vec4f(0.0), dyv[(row + u32(clamp(ox, 0, i32(xp.wo) - 1))) * cov + c4], okx);
       }
       for (var kx = 0u; kx < KW; kx++) {
         var wv: array<vec4f, 4>;
         for (var c = 0u; c < CI; c++) {
-          wv[c] = dwtv[((ky * KW + kx) * xq.cin + min(ci0 + c, xq.cin - 1u)) * cov + c4];
+          wv[c] = dwtv[((ky * KW + kx) * xp.cin + min(ci0 + c, xp.cin - 1u)) * cov + c4];
         }
         for (var j = 0u; j < IWB; j++) {
           let d = i32(j) + PAD - i32(kx) - LO * i32(S);
@@ -224,13 +236,13 @@ fn backward_x4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   }
   for (var j = 0u; j < IWB; j++) {
     let ix = ix0 + j;
-    if (ix >= xq.w) { break; }
-    let o = ((n * xq.h + iy) * xq.w + ix) * xq.cin + ci0;
+    if (ix >= xp.w) { break; }
+    let o = ((n * xp.h + iy) * xp.w + ix) * xp.cin + ci0;
     let a = acc[j];
-    if (ci0 < xq.cin) { dxo[o] = a.x; }
-    if (CI > 1u && ci0 + 1u < xq.cin) { dxo[o + 1u] = a.y; }
-    if (CI > 2u && ci0 + 2u < xq.cin) { dxo[o + 2u] = a.z; }
-    if (CI > 3u && ci0 + 3u < xq.cin) { dxo[o + 3u] = a.w; }
+    if (ci0 < xp.cin) { dxo[o] = a.x; }
+    if (CI > 1u && ci0 + 1u < xp.cin) { dxo[o + 1u] = a.y; }
+    if (CI > 2u && ci0 + 2u < xp.cin) { dxo[o + 2u] = a.z; }
+    if (CI > 3u && ci0 + 3u < xp.cin) { dxo[o + 3u] = a.w; }
   }
 }
 
