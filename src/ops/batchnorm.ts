@@ -93,7 +93,7 @@ function trainingPath(m: number, cv: number): Exclude<BatchNormPath, 'auto'> {
 // The sliced serial kernels run where few channel groups leave most lanes idle: at most
 // SLICE_MAX_CV groups, with slices of at least MIN_SLICE_ROWS rows. Measured on lavapipe against
 // the plain serial kernels (forward + backward, batch 32, alternated rounds; docs/benchmarks.md):
-// 4 lanes per group 1.3-1.5x at 16 channels (16x16, 64 px) and 1.08-1.26x at 40 (14x14, 224 px);
+// 4 lanes per group 1.2-1.7x at 16 channels (16x16, 64 px) and 0.99-1.26x at 40 (14x14, 224 px);
 // 8x8x24 and 4x4x40 within the noise; from 24 channel groups up (7x7x96) 0.76-1.18x across runs.
 const SLICE_MAX_CV = 12;
 const SLICE_RS = 4;

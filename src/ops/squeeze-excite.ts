@@ -106,7 +106,12 @@ export function squeezeExciteGateSuits(x: Tensor, w1: Tensor): boolean {
   if (x.shape.length !== 4 || w1.shape.length !== 2 || !isCpuAdapter()) return false;
   const [n, , , c] = x.shape as [number, number, number, number];
   const [wc, sq] = w1.shape as [number, number];
-  return n <= GATE_MAX_BATCH && wc === c && c % 4 === 0 && sq % 4 === 0 && c <= 1024 && sq <= 1024 && x.dtype === 'f32';
+  return n <= GATE_MAX_BATCH && wc === c && gateFits(c, sq) && x.dtype === 'f32';
+}
+
+/** The gate kernel's channel limits: C and S in fours (vec4s), at most 1024 (its workgroup caches). */
+function gateFits(c: number, sq: number): boolean {
+  return c % 4 === 0 && sq % 4 === 0 && c <= 1024 && sq <= 1024;
 }
 
 /**
@@ -128,7 +133,7 @@ export function squeezeExciteGate(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor,
   if (w1.shape.length !== 2 || w1.shape[0] !== c || w2.shape.length !== 2 || w2.shape[0] !== sq || w2.shape[1] !== c || b1.shape.join() !== `${sq}` || b2.shape.join() !== `${c}`) {
     throw new MobilegradError(`${what}: expected w1 [C, S], b1 [S], w2 [S, C], b2 [C] with C = ${c}`);
   }
-  if (c % 4 !== 0 || sq % 4 !== 0 || c > 1024 || sq > 1024) throw new MobilegradError(`${what}: C and S must be multiples of 4, at most 1024`);
+  if (!gateFits(c, sq)) throw new MobilegradError(`${what}: C and S must be multiples of 4, at most 1024`);
   if ([x, w1, b1, w2, b2].some((t) => t.dtype !== 'f32')) throw new MobilegradError(`${what}: tensors must be f32`);
   return runKernel1(seGate, { gt_x: x, gt_w1: w1, gt_b1: b1, gt_w2: w2, gt_b2: b2 }, { shape: [n, c] }, { n, hw: h * w, cv: c / 4, sv: sq / 4, scale: 1 / (h * w) });
 }
