@@ -28,7 +28,7 @@ import type { DispatchRecord } from '../src/device/dispatcher.js';
 import { setBatchNormPath, setBatchNormSmallRows, type BatchNormPath } from '../src/ops/batchnorm.js';
 
 const BN_PATHS: readonly BatchNormPath[] = ['auto', 'two-stage', 'workgroup', 'serial'];
-import { bestOf, measureCeilings, type Ceilings } from './ceilings.js';
+import { bestOf, measureCeilings, RooflineProbes, type Ceilings, type RooflineCeilings } from './ceilings.js';
 import { runE2E, type E2EOptions } from './e2e.js';
 import { runInt8Bench } from './int8.js';
 import { buildCases, type BenchCase, type Pass } from './kernel-cases.js';
@@ -131,6 +131,9 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** Repetitions of each probe between cases (the best counts). */
+const LOCAL_PROBE_REPS = 3;
+
 /** Seconds for `times` replays of `records` recorded into one submit, from submit to completion. */
 async function timeReplays(records: DispatchRecord[], times: number): Promise<number> {
   const d = mg.getDevice().dispatcher;
@@ -164,15 +167,22 @@ async function timePass(records: DispatchRecord[], quick: boolean): Promise<Timi
   return { perSubmit, reps, samplesMs, ms: median(samplesMs) };
 }
 
-function toRow(c: BenchCase, p: Pass, t: Timing, ceil: Ceilings): Row {
-  const s = t.ms / 1000;
-  const tFlop = p.flops / (ceil.fmaGFlops * 1e9);
-  const tByte = p.bytes / (ceil.shaderCopyGBps * 1e9);
+/** The roofline bound of a pass against one set of ceilings: the three terms (ms) and the largest. */
+function roofOf(p: Pass, ceil: RooflineCeilings): { fmaMs: number; memMs: number; loadMs: number; roofMs: number; bound: Row['bound'] } {
+  const fmaMs = (p.flops / (ceil.fmaGFlops * 1e9)) * 1000;
+  const memMs = (p.bytes / (ceil.shaderCopyGBps * 1e9)) * 1000;
   // Minimal vec4 loads: the bytes the pass must read, 16 to a load; only the total where that is all the case declares.
+  const loadMs = ((p.readBytes ?? p.bytes) / 16 / (ceil.loadGLoads * 1e9)) * 1000;
+  const roofMs = Math.max(fmaMs, memMs, loadMs);
+  return { fmaMs, memMs, loadMs, roofMs, bound: loadMs > fmaMs && loadMs > memMs ? 'load' : fmaMs > memMs ? 'compute' : 'memory' };
+}
+
+function toRow(c: BenchCase, p: Pass, t: Timing, ceil: Ceilings, local: RooflineCeilings): Row {
+  const s = t.ms / 1000;
   const readBytes = p.readBytes ?? p.bytes;
   const loads = readBytes / 16;
-  const tLoad = loads / (ceil.loadGLoads * 1e9);
-  const roofMs = Math.max(tFlop, tByte, tLoad) * 1000;
+  const roof = roofOf(p, ceil);
+  const near = roofOf(p, local);
   return {
     name: c.name,
     group: c.group,
@@ -193,16 +203,20 @@ function toRow(c: BenchCase, p: Pass, t: Timing, ceil: Ceilings): Row {
     gflops: p.flops / s / 1e9,
     gbps: p.bytes / s / 1e9,
     gloads: loads / s / 1e9,
-    fmaMs: tFlop * 1000,
-    memMs: tByte * 1000,
-    loadMs: tLoad * 1000,
-    roofMs,
-    roofPct: (roofMs / t.ms) * 100,
-    bound: tLoad > tFlop && tLoad > tByte ? 'load' : tFlop > tByte ? 'compute' : 'memory',
+    ...roof,
+    roofPct: (roof.roofMs / t.ms) * 100,
+    localCeilings: { shaderCopyGBps: local.shaderCopyGBps, fmaGFlops: local.fmaGFlops, loadGLoads: local.loadGLoads },
+    localRoofMs: near.roofMs,
+    localRoofPct: (near.roofMs / t.ms) * 100,
     launchPct: ((p.records.length * ceil.dispatchUs) / 1000 / t.ms) * 100,
     ...(t.kernelMs ? { kernelMs: t.kernelMs } : {}),
     ...(c.flopNote ? { flopNote: c.flopNote } : {}),
   };
+}
+
+/** The better of two probe readings (higher throughputs). */
+function bestRoof(a: RooflineCeilings, b: RooflineCeilings): RooflineCeilings {
+  return { shaderCopyGBps: Math.max(a.shaderCopyGBps, b.shaderCopyGBps), fmaGFlops: Math.max(a.fmaGFlops, b.fmaGFlops), loadGLoads: Math.max(a.loadGLoads, b.loadGLoads) };
 }
 
 async function main(): Promise<void> {
@@ -242,8 +256,13 @@ async function main(): Promise<void> {
   }
 
   // Measure everything first (progress on stderr), then print the table against the ceilings.
-  const measured: { c: BenchCase; p: Pass; t: Timing }[] = [];
+  // The machine's speed drifts (a CPU adapter shares its cores): the three roofline probes run
+  // again between cases, and each row is also compared with the probes taken just before and after it.
+  const probes = new RooflineProbes(mg.getDevice().device, true);
+  let probedBefore = await probes.roofline(LOCAL_PROBE_REPS);
+  const measured: { c: BenchCase; p: Pass; t: Timing; local: RooflineCeilings }[] = [];
   for (const [i, c] of cases.entries()) {
+    const first = measured.length;
     const prepared = c.prepare();
     const done: string[] = [];
     try {
@@ -255,14 +274,18 @@ async function main(): Promise<void> {
           t.kernelMs = [];
           for (const r of p.records) t.kernelMs.push((await timePass([r], true)).ms);
         }
-        measured.push({ c, p, t });
+        measured.push({ c, p, t, local: probedBefore });
         done.push(`${p.pass} ${t.ms.toFixed(3)} ms`);
       }
     } finally {
       prepared.dispose();
     }
+    const probedAfter = await probes.roofline(LOCAL_PROBE_REPS);
+    for (const m of measured.slice(first)) m.local = bestRoof(probedBefore, probedAfter);
+    probedBefore = probedAfter;
     process.stderr.write(`  [${i + 1}/${cases.length}] ${c.name}: ${done.join(', ')}\n`);
   }
+  probes.destroy();
   const after = await measureCeilings(mg.getDevice().device, args.quick);
   const ceilings = bestOf(before, after);
 
@@ -273,12 +296,12 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let group = '';
   let last = '';
-  for (const { c, p, t } of measured) {
+  for (const { c, p, t, local } of measured) {
     if (c.group !== group) {
       group = c.group;
       console.log(groupLine(group));
     }
-    const row = toRow(c, p, t, ceilings);
+    const row = toRow(c, p, t, ceilings, local);
     rows.push(row);
     console.log(rowLine(row, c.name !== last));
     if (row.kernelMs) for (const l of kernelLines(row)) console.log(l);

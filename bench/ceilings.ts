@@ -119,79 +119,126 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 
 const EMPTY_WGSL = /* wgsl */ `@compute @workgroup_size(1) fn main() {}`;
 
+/** The three roofline probes (shader copy, FMA, load issue): pipelines and buffers made once, run as often as needed. */
+export class RooflineProbes {
+  private readonly src: GPUBuffer;
+  private readonly dst: GPUBuffer;
+  private readonly fmaOut: GPUBuffer;
+  private readonly loadSrc: GPUBuffer;
+  private readonly loadOut: GPUBuffer;
+  private readonly copyPipe: GPUComputePipeline;
+  private readonly copyBg: GPUBindGroup;
+  private readonly fmaPipe: GPUComputePipeline;
+  private readonly fmaBg: GPUBindGroup;
+  private readonly loadPipe: GPUComputePipeline;
+  private readonly loadBg: GPUBindGroup;
+  private readonly fmaGroups: number;
+  private readonly loadGroups: number;
+
+  /** `quick`: 16 MiB copies and a quarter of the FMA and load work (about 0.2 s for all three at 3 repetitions on lavapipe). */
+  constructor(private readonly device: GPUDevice, quick: boolean, readonly bytes = (quick ? 16 : 64) << 20) {
+    this.src = device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST, label: 'ceiling src' });
+    this.dst = device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST, label: 'ceiling dst' });
+    const fill = new Float32Array(bytes / 4);
+    for (let i = 0; i < fill.length; i++) fill[i] = (i % 1024) * 0.5;
+    device.queue.writeBuffer(this.src, 0, fill);
+    device.queue.writeBuffer(this.dst, 0, fill);
+    this.copyPipe = pipeline(device, COPY_WGSL, 'ceiling shader copy');
+    this.copyBg = device.createBindGroup({
+      layout: this.copyPipe.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: { buffer: this.src } }, { binding: 1, resource: { buffer: this.dst } }],
+    });
+    this.fmaPipe = pipeline(device, FMA_WGSL, 'ceiling fma');
+    this.fmaGroups = quick ? 128 : 512;
+    this.fmaOut = device.createBuffer({ size: this.fmaGroups * 64 * 16, usage: STORAGE, label: 'ceiling fma out' });
+    this.fmaBg = device.createBindGroup({ layout: this.fmaPipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: this.fmaOut } }] });
+    this.loadPipe = pipeline(device, LOAD_WGSL, 'ceiling load issue');
+    this.loadGroups = quick ? 32 : 64;
+    this.loadSrc = device.createBuffer({ size: LOAD_VEC4 * 16, usage: STORAGE | COPY_DST, label: 'ceiling load src' });
+    device.queue.writeBuffer(this.loadSrc, 0, fill, 0, LOAD_VEC4 * 4);
+    this.loadOut = device.createBuffer({ size: this.loadGroups * 64 * 16, usage: STORAGE, label: 'ceiling load out' });
+    this.loadBg = device.createBindGroup({
+      layout: this.loadPipe.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: { buffer: this.loadSrc } }, { binding: 1, resource: { buffer: this.loadOut } }],
+    });
+  }
+
+  /** copyBufferToBuffer, GB/s (read + write). */
+  async copy(reps: number): Promise<number> {
+    const t = await timed(this.device, reps, (e) => {
+      for (let i = 0; i < COPIES; i++) e.copyBufferToBuffer(this.src, 0, this.dst, 0, this.bytes);
+    });
+    return (2 * this.bytes * COPIES) / t / 1e9;
+  }
+
+  /** Streaming vec4 copy in a shader, GB/s (read + write). */
+  async shaderCopy(reps: number): Promise<number> {
+    const groups = this.bytes / 16 / 256;
+    const gx = Math.min(groups, 65535);
+    const gy = Math.ceil(groups / gx);
+    const t = await timed(this.device, reps, (e) => {
+      const p = e.beginComputePass();
+      p.setPipeline(this.copyPipe);
+      p.setBindGroup(0, this.copyBg);
+      for (let i = 0; i < COPIES; i++) p.dispatchWorkgroups(gx, gy);
+      p.end();
+    });
+    return (2 * this.bytes * COPIES) / t / 1e9;
+  }
+
+  /** FMA throughput, registers only, GFLOP/s. */
+  async fma(reps: number): Promise<number> {
+    const t = await timed(this.device, reps, (e) => {
+      const p = e.beginComputePass();
+      p.setPipeline(this.fmaPipe);
+      p.setBindGroup(0, this.fmaBg);
+      p.dispatchWorkgroups(this.fmaGroups);
+      p.end();
+    });
+    return (this.fmaGroups * 64 * FMA_ITER * 8 * 4 * 2) / t / 1e9;
+  }
+
+  /** Load issue, 1e9 vec4 loads per second. */
+  async loadIssue(reps: number): Promise<number> {
+    const t = await timed(this.device, reps, (e) => {
+      const p = e.beginComputePass();
+      p.setPipeline(this.loadPipe);
+      p.setBindGroup(0, this.loadBg);
+      p.dispatchWorkgroups(this.loadGroups);
+      p.end();
+    });
+    return (this.loadGroups * 64 * LOAD_ITER * 8) / t / 1e9;
+  }
+
+  /** The three roofline terms only, as measured now. */
+  async roofline(reps: number): Promise<RooflineCeilings> {
+    return { shaderCopyGBps: await this.shaderCopy(reps), fmaGFlops: await this.fma(reps), loadGLoads: await this.loadIssue(reps) };
+  }
+
+  destroy(): void {
+    for (const b of [this.src, this.dst, this.fmaOut, this.loadSrc, this.loadOut]) b.destroy();
+  }
+}
+
+/** The ceilings a roofline bound is computed from. */
+export type RooflineCeilings = Pick<Ceilings, 'shaderCopyGBps' | 'fmaGFlops' | 'loadGLoads'>;
+
+/** copyBufferToBuffer copies per timed submit (and shader copies per pass). */
+const COPIES = 4;
+
 /** Measures every ceiling; `quick` streams smaller buffers and repeats less. */
 export async function measureCeilings(device: GPUDevice, quick: boolean): Promise<Ceilings> {
-  const bytes = (quick ? 16 : 64) << 20;
   const reps = quick ? 4 : 7;
   device.pushErrorScope('validation');
-  const src = device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST, label: 'ceiling src' });
-  const dst = device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST, label: 'ceiling dst' });
-  const fill = new Float32Array(bytes / 4);
-  for (let i = 0; i < fill.length; i++) fill[i] = (i % 1024) * 0.5;
-  device.queue.writeBuffer(src, 0, fill);
-  device.queue.writeBuffer(dst, 0, fill);
+  const probes = new RooflineProbes(device, quick);
   await gentleWait(() => device.queue.onSubmittedWorkDone());
-
-  // 1. copyBufferToBuffer: COPIES copies of the whole buffer in one submit.
-  const COPIES = 4;
-  const tCopy = await timed(device, reps, (e) => {
-    for (let i = 0; i < COPIES; i++) e.copyBufferToBuffer(src, 0, dst, 0, bytes);
-  });
-  const copyGBps = (2 * bytes * COPIES) / tCopy / 1e9;
-
-  // 2. Streaming copy in a shader.
-  const copyPipe = pipeline(device, COPY_WGSL, 'ceiling shader copy');
-  const copyBg = device.createBindGroup({
-    layout: copyPipe.getBindGroupLayout(0),
-    entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }],
-  });
-  const groups = bytes / 16 / 256;
-  const gx = Math.min(groups, 65535);
-  const gy = Math.ceil(groups / gx);
-  const tShader = await timed(device, reps, (e) => {
-    const p = e.beginComputePass();
-    p.setPipeline(copyPipe);
-    p.setBindGroup(0, copyBg);
-    for (let i = 0; i < COPIES; i++) p.dispatchWorkgroups(gx, gy);
-    p.end();
-  });
-  const shaderCopyGBps = (2 * bytes * COPIES) / tShader / 1e9;
-
-  // 3. FMA throughput, registers only.
-  const fmaPipe = pipeline(device, FMA_WGSL, 'ceiling fma');
-  const FMA_GROUPS = quick ? 128 : 512;
-  const fmaOut = device.createBuffer({ size: FMA_GROUPS * 64 * 16, usage: STORAGE, label: 'ceiling fma out' });
-  const fmaBg = device.createBindGroup({ layout: fmaPipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: fmaOut } }] });
-  const tFma = await timed(device, reps, (e) => {
-    const p = e.beginComputePass();
-    p.setPipeline(fmaPipe);
-    p.setBindGroup(0, fmaBg);
-    p.dispatchWorkgroups(FMA_GROUPS);
-    p.end();
-  });
-  const fmaGFlops = (FMA_GROUPS * 64 * FMA_ITER * 8 * 4 * 2) / tFma / 1e9;
-
-  // 4. Load issue: vec4 loads from a small buffer, 8 per iteration.
-  const loadPipe = pipeline(device, LOAD_WGSL, 'ceiling load issue');
-  const LOAD_GROUPS = quick ? 32 : 64;
-  const loadSrc = device.createBuffer({ size: LOAD_VEC4 * 16, usage: STORAGE | COPY_DST, label: 'ceiling load src' });
-  device.queue.writeBuffer(loadSrc, 0, fill, 0, LOAD_VEC4 * 4);
-  const loadOut = device.createBuffer({ size: LOAD_GROUPS * 64 * 16, usage: STORAGE, label: 'ceiling load out' });
-  const loadBg = device.createBindGroup({
-    layout: loadPipe.getBindGroupLayout(0),
-    entries: [{ binding: 0, resource: { buffer: loadSrc } }, { binding: 1, resource: { buffer: loadOut } }],
-  });
-  const tLoad = await timed(device, reps, (e) => {
-    const p = e.beginComputePass();
-    p.setPipeline(loadPipe);
-    p.setBindGroup(0, loadBg);
-    p.dispatchWorkgroups(LOAD_GROUPS);
-    p.end();
-  });
-  const loadGLoads = (LOAD_GROUPS * 64 * LOAD_ITER * 8) / tLoad / 1e9;
+  const copyGBps = await probes.copy(reps);
+  const shaderCopyGBps = await probes.shaderCopy(reps);
+  const fmaGFlops = await probes.fma(reps);
+  const loadGLoads = await probes.loadIssue(reps);
   const loadGBps = loadGLoads * 16;
 
-  // 5. Empty dispatches: N in one pass, minus a pass with one, over N - 1.
+  // Empty dispatches: N in one pass, minus a pass with one, over N - 1.
   const emptyPipe = pipeline(device, EMPTY_WGSL, 'ceiling empty');
   const N = quick ? 500 : 2000;
   const emptyPass = (count: number) => (e: GPUCommandEncoder) => {
@@ -206,7 +253,7 @@ export async function measureCeilings(device: GPUDevice, quick: boolean): Promis
   const tOne = await timed(device, reps, emptyPass(1));
   const dispatchUs = ((tMany - tOne) / (N - 1)) * 1e6;
 
-  // 6. Submit round trip: an empty command buffer, submitted and awaited.
+  // Submit round trip: an empty command buffer, submitted and awaited.
   const trips: number[] = [];
   for (let i = 0; i < (quick ? 20 : 50); i++) {
     const cmd = device.createCommandEncoder().finish();
@@ -218,13 +265,9 @@ export async function measureCeilings(device: GPUDevice, quick: boolean): Promis
   const roundTripUs = Math.min(...trips);
 
   const err = await device.popErrorScope();
-  src.destroy();
-  dst.destroy();
-  fmaOut.destroy();
-  loadSrc.destroy();
-  loadOut.destroy();
+  probes.destroy();
   if (err) throw new Error(`ceiling probes failed: ${err.message}`);
-  return { copyGBps, shaderCopyGBps, fmaGFlops, loadGLoads, loadGBps, dispatchUs, roundTripUs, probeBytes: bytes };
+  return { copyGBps, shaderCopyGBps, fmaGFlops, loadGLoads, loadGBps, dispatchUs, roundTripUs, probeBytes: probes.bytes };
 }
 
 /** The better of two measurements of the ceilings: higher throughputs, lower costs. */

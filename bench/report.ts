@@ -1,7 +1,7 @@
 /** The benchmark's table (printed as rows come in) and its JSON file. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Ceilings } from './ceilings.js';
+import type { Ceilings, RooflineCeilings } from './ceilings.js';
 
 /** One measured pass of one case. */
 export interface Row {
@@ -41,6 +41,11 @@ export interface Row {
   roofMs: number;
   /** roofMs / ms, percent. */
   roofPct: number;
+  /** The roofline probes taken just before and just after this case (the better of the two readings). */
+  localCeilings: RooflineCeilings;
+  /** The bound against localCeilings, ms, and as a percentage of ms. */
+  localRoofMs: number;
+  localRoofPct: number;
   bound: 'compute' | 'memory' | 'load';
   /** dispatches x the empty-dispatch cost, as a share of ms (percent). */
   launchPct: number;
@@ -86,6 +91,7 @@ const COLS: [string, number, 'l' | 'r'][] = [
   ['load ms', 8, 'r'],
   ['roof ms', 8, 'r'],
   ['%roof', 6, 'r'],
+  ['%near', 6, 'r'],
   ['bound', 5, 'l'],
   ['launch%', 7, 'r'],
 ];
@@ -132,6 +138,7 @@ export function rowLine(r: Row, first: boolean): string {
     ms(r.loadMs),
     ms(r.roofMs),
     num(r.roofPct, 1),
+    num(r.localRoofPct, 1),
     r.bound === 'compute' ? 'FMA' : r.bound === 'memory' ? 'mem' : 'load',
     num(r.launchPct, 1),
   ]);
@@ -164,16 +171,30 @@ export function summaryLines(rows: Row[], batch: number): string[] {
   return out;
 }
 
-/** Per group, how many passes reach at least half of their roofline (issue 5's kernel target). */
+/**
+ * Per group, how many passes reach at least half of their roofline (issue 5's kernel target):
+ * against the run's best ceilings, and against the probes taken beside each case.
+ */
 export function roofCountLines(rows: Row[]): string[] {
-  const groups = new Map<string, { at: number; all: number }>();
+  const groups = new Map<string, { at: number; near: number; all: number }>();
   for (const r of rows) {
-    const g = groups.get(r.group) ?? { at: 0, all: 0 };
+    const g = groups.get(r.group) ?? { at: 0, near: 0, all: 0 };
     g.all++;
     if (r.roofPct >= 50) g.at++;
+    if (r.localRoofPct >= 50) g.near++;
     groups.set(r.group, g);
   }
-  return ['passes at 50 % of their roofline or more: ' + [...groups].map(([name, g]) => `${name} ${g.at}/${g.all}`).join(', ')];
+  const fmt = (key: 'at' | 'near') => [...groups].map(([name, g]) => `${name} ${g[key]}/${g.all}`).join(', ');
+  const range = (key: keyof RooflineCeilings, digits: number) => {
+    const xs = rows.map((r) => r.localCeilings[key]);
+    return `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
+  };
+  return [
+    'passes at 50 % of their roofline or more:',
+    `  against the run's best ceilings (%roof): ${fmt('at')}`,
+    `  against the probes beside each case (%near): ${fmt('near')}`,
+    `  (the probes beside the cases read FMA ${range('fmaGFlops', 1)} GFLOP/s, shader copy ${range('shaderCopyGBps', 2)} GB/s, load issue ${range('loadGLoads', 3)} G loads/s)`,
+  ];
 }
 
 export const LEGEND = [
@@ -184,6 +205,8 @@ export const LEGEND = [
   'loads = minimal vec4 loads = bytes read / 16 (each input value loaded once, four to a load); Gld/s = loads / ms;',
   '  load ms = loads / load-issue ceiling. * = the case declares only total bytes (defineOp cost), so loads = total bytes / 16, an upper bound.',
   'roof ms = max(FLOPs / FMA ceiling, bytes / shader-copy bandwidth, loads / load-issue ceiling); %roof = roof ms / ms;',
+  '%near: the same bound from the three probes run just before and just after this case (16 MiB copy, 3 submits each, the better reading):',
+  '  the machine\'s speed drifts during a run, and this compares a kernel with the adapter as it was at that moment.',
   '  bound: which term is largest (FMA, mem or load).',
   'launch% = disp x empty-dispatch cost / ms: the share a pass would spend on launches alone.',
 ];
@@ -197,7 +220,7 @@ export function writeJson(path: string, meta: Meta, ceilings: { before: Ceilings
       flops: '2 x multiply-adds for conv, depthwise and GEMM passes; nominal per-element counts for memory-bound ops (flopNote)',
       bytes: 'minimal reads + writes: each tensor read once and written once, 4 bytes per f32',
       loads: 'minimal vec4 loads = readBytes / 16 (each input value loaded once, four to a load); where readBytesKnown is false (defineOp cases, which declare only total bytes) readBytes = bytes and loads is an upper bound',
-      roofline: 'roofMs = max(fmaMs, memMs, loadMs) with fmaMs = flops / ceilings.used.fmaGFlops, memMs = bytes / ceilings.used.shaderCopyGBps, loadMs = loads / ceilings.used.loadGLoads (ms); bound names the largest term; roofPct = roofMs / ms * 100; ceilings.used is the better of the probes before and after the kernels',
+      roofline: 'roofMs = max(fmaMs, memMs, loadMs) with fmaMs = flops / ceilings.used.fmaGFlops, memMs = bytes / ceilings.used.shaderCopyGBps, loadMs = loads / ceilings.used.loadGLoads (ms); bound names the largest term; roofPct = roofMs / ms * 100; ceilings.used is the better of the probes before and after the kernels; localRoofPct is the same bound from the probes run just before and after the case (localCeilings: the better of the two readings, 16 MiB copy, 3 submits each)',
     },
     ceilings,
     rows,
