@@ -37,12 +37,18 @@ export interface SubgroupGemmConfig {
   epilogue?: boolean;
   /** An activation after the bias (override OUT_ACT, kernels/activation.ts codes): linearAct's forward; needs one split. */
   outAct?: boolean;
+  /**
+   * Row k of op(b) scaled by bscale[k] as it is loaded: a per-channel scale of op(a)'s columns
+   * (the squeeze-and-excitation gate of a batch-1 image ahead of its projection conv) applied to
+   * the weights instead, one load per lane per k-block, so the scaled input is never written.
+   */
+  scaleB?: boolean;
 }
 
 const WG = 64;
 
 function source(cfg: SubgroupGemmConfig): string {
-  const { sg: SG, tm: TM, j: J, transB, hasBias, epilogue = false, outAct = false } = cfg;
+  const { sg: SG, tm: TM, j: J, transB, hasBias, epilogue = false, outAct = false, scaleB = false } = cfg;
   const L: string[] = [];
   const add = (s: string) => L.push(s);
   add('enable subgroups;');
@@ -54,6 +60,8 @@ function source(cfg: SubgroupGemmConfig): string {
   // c as vec4s: one store per four columns (llvmpipe's per-lane store loop runs once for four values).
   add('@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;');
   add('@group(0) @binding(4) var<uniform> p: GemmParams;');
+  // After the epilogue's bindings (5-9).
+  if (scaleB) add('@group(0) @binding(10) var<storage, read> bscale: array<f32>;');
   add('');
   add(`@compute @workgroup_size(${WG})`);
   add('fn gemm_sg(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {');
@@ -82,11 +90,12 @@ function source(cfg: SubgroupGemmConfig): string {
   add('    // This lane\'s row of the op(b) block, shared by broadcast below.');
   add('    let kl = min(kb + lane, k1 - 1u);');
   add('    let bok = kb + lane < k1;');
+  if (scaleB) add('    let bsc = bscale[kl];');
   for (let j = 0; j < J; j++) {
     const load = transB
       ? `vec4f(b[(4u * n${j}) * p.k + kl], b[(4u * n${j} + 1u) * p.k + kl], b[(4u * n${j} + 2u) * p.k + kl], b[(4u * n${j} + 3u) * p.k + kl])`
       : `b[kl * nv + n${j}]`;
-    add(`    let bl${j} = select(vec4f(0.0), ${load}, bok);`);
+    add(`    let bl${j} = select(vec4f(0.0), ${load}${scaleB ? ' * bsc' : ''}, bok);`);
   }
   for (let q = 0; q < SG; q += 4) {
     // op(a): one vec4 along k per row for 4 k-steps.
@@ -140,10 +149,10 @@ export function subgroupGemmKernel(cfg: SubgroupGemmConfig): Kernel {
   if (!k) {
     const { sg } = cfg;
     k = defineKernel({
-      name: `gemm_sg${sg}_${cfg.tm}x${cfg.j}${cfg.transB ? '_tb' : ''}${cfg.hasBias ? '_bias' : ''}${cfg.epilogue ? '_epi' : ''}${cfg.outAct ? '_act' : ''}`,
+      name: `gemm_sg${sg}_${cfg.tm}x${cfg.j}${cfg.transB ? '_tb' : ''}${cfg.hasBias ? '_bias' : ''}${cfg.epilogue ? '_epi' : ''}${cfg.outAct ? '_act' : ''}${cfg.scaleB ? '_bscale' : ''}`,
       source: source(cfg),
       entry: 'gemm_sg',
-      inputs: [...(cfg.hasBias ? ['a', 'b', 'bias'] : ['a', 'b']), ...(cfg.epilogue ? EPILOGUE_INPUTS : [])],
+      inputs: [...(cfg.hasBias ? ['a', 'b', 'bias'] : ['a', 'b']), ...(cfg.epilogue ? EPILOGUE_INPUTS : []), ...(cfg.scaleB ? ['bscale'] : [])],
       outputs: ['c'],
       uniforms: ['m', 'n', 'k', 'chunk', 'tiles_m', 'tiles_n', 'splits'],
       // Workgroups: per split, enough for every subgroup tile (64 / SG tiles per workgroup).

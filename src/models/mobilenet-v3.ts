@@ -9,7 +9,8 @@ import { Conv2d } from '../nn/conv.js';
 import { Activation, Dropout, Linear, SqueezeExcitation } from '../nn/layers.js';
 import { Module, Sequential } from '../nn/module.js';
 import { add } from '../ops/elementwise.js';
-import { convBnAct, convBnActSupports } from '../ops/conv-bn-act.js';
+import { convBnAct, convBnActScalesInput, convBnActSupports } from '../ops/conv-bn-act.js';
+import type { ActivationName } from '../../kernels/activation.js';
 import { isGradEnabled } from '../autograd/graph.js';
 import { inferenceFusionEnabled, setInferenceFusion } from '../nn/inference-fusion.js';
 import { resolveConfig, type BlockActivation, type CustomActivation, type MobileNetV3Options, type ResolvedBlockConfig } from './mobilenet-v3-config.js';
@@ -49,13 +50,28 @@ export class ConvBNAct extends Module {
    * needed, with hooks on the layer or its parts, a custom activation, a conv bias, or output
    * channels not in fours. The caller then runs the separate ops.
    */
-  fusedForward(x: Tensor, residual?: Tensor): Tensor | null {
-    if (!inferenceFusionEnabled() || this.training || this.bn.training || typeof this.act !== 'string') return null;
-    if (this.conv.hasBias || !convBnActSupports(this.conv.outChannels)) return null;
-    if (this.hasForwardHooks || this.conv.hasForwardHooks || this.bn.hasForwardHooks || this.activation?.hasForwardHooks) return null;
-    if (isGradEnabled() && (x.requiresGrad || residual?.requiresGrad || this.parameters().some((p) => p.requiresGrad))) return null;
+  fusedForward(x: Tensor, residual?: Tensor, inputScale?: Tensor): Tensor | null {
+    if (!this.fuses(x, residual)) return null;
+    if (inputScale && !this.scalesInput(x)) return null;
     const { stride, padding } = this.conv;
-    return convBnAct(this.conv.kind, x, this.conv.weight, this.bn.epilogue(this.act, residual), { stride, padding });
+    const epi = this.bn.epilogue(this.act as ActivationName, residual);
+    return convBnAct(this.conv.kind, x, this.conv.weight, inputScale ? { ...epi, inputScale } : epi, { stride, padding });
+  }
+
+  /**
+   * Whether {@link fusedForward} takes an `inputScale` for `x` (a per-channel scale of x, the SE
+   * gate, folded into the projection's weights as they load): a pointwise conv of one image that
+   * fuses at all, on the subgroup GEMM.
+   */
+  scalesInput(x: Tensor): boolean {
+    return this.conv.kind === 'pointwise' && this.fuses(x) && convBnActScalesInput(x, this.conv.weight);
+  }
+
+  private fuses(x: Tensor, residual?: Tensor): boolean {
+    if (!inferenceFusionEnabled() || this.training || this.bn.training || typeof this.act !== 'string') return false;
+    if (this.conv.hasBias || !convBnActSupports(this.conv.outChannels)) return false;
+    if (this.hasForwardHooks || this.conv.hasForwardHooks || this.bn.hasForwardHooks || this.activation?.hasForwardHooks) return false;
+    return !(isGradEnabled() && (x.requiresGrad || residual?.requiresGrad || this.parameters().some((p) => p.requiresGrad)));
   }
 }
 
@@ -76,17 +92,25 @@ export class InvertedResidual extends Module {
     this.residual = cfg.stride === 1 && cfg.in === cfg.out;
   }
   forward(x: Tensor): Tensor {
-    if (this.residual && !this.block.hasForwardHooks) {
-      // Evaluation: the residual add goes into the projection's fused kernel when it can.
-      const layers = this.block.layers;
-      const last = layers[layers.length - 1];
-      if (last instanceof ConvBNAct) {
-        let h = x;
-        for (const m of layers.slice(0, -1)) h = m.call(h);
-        const y = last.fusedForward(h, x);
-        if (y) return y;
-        return add(last.call(h), x);
+    const layers = this.block.layers;
+    const last = layers[layers.length - 1];
+    const se = layers[layers.length - 2];
+    if ((this.residual || se instanceof SqueezeExcitation) && last instanceof ConvBNAct && !this.block.hasForwardHooks) {
+      // Evaluation: the residual add, and at batch 1 the SE gate's channel scale, go into the
+      // projection's fused kernel when it can take them.
+      let h = x;
+      for (const m of layers.slice(0, -2)) h = m.call(h);
+      const gate = se instanceof SqueezeExcitation && last.scalesInput(h) ? se.inferenceGate(h) : null;
+      if (!gate) h = layers[layers.length - 2]!.call(h);
+      const residual = this.residual ? x : undefined;
+      let y = last.fusedForward(h, residual, gate ?? undefined);
+      if (!y && gate) h = (se as SqueezeExcitation).scale(h, gate);
+      gate?.release();
+      if (!y) {
+        const out = last.call(h);
+        y = residual ? add(out, residual) : out;
       }
+      return y;
     }
     const y = this.block.call(x);
     return this.residual ? add(y, x) : y;

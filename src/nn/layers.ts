@@ -58,19 +58,25 @@ export class SqueezeExcitation extends Module {
     this.fc2 = this.addModule('fc2', new SEConv(squeeze, channels));
   }
   forward(x: Tensor): Tensor {
-    const gate = this.fusedGate(x);
-    if (gate) return mul(x, reshape(gate, [x.shape[0]!, 1, 1, this.channels]));
+    const gate = this.inferenceGate(x);
+    if (gate) return this.scale(x, gate);
     // One autograd unit (src/ops/squeeze-excite.ts): x's two gradients are written in one pass.
     return squeezeExcite(x, (pooled) => this.fcAct(this.fc2, this.fcAct(this.fc1, pooled, 'relu'), 'hsigmoid'));
   }
 
+  /** x [N, H, W, C] scaled per image and channel by a gate [N, C]. */
+  scale(x: Tensor, gate: Tensor): Tensor {
+    return mul(x, reshape(gate, [x.shape[0]!, 1, 1, this.channels]));
+  }
+
   /**
-   * The gate as one kernel (squeezeExciteGate: pool, both linears and activations) in inference at
-   * small batches, or null where that would change what the layer does or measured slower: a
-   * gradient needed, hooks on the layer or its linears, fusion off, or a batch or shape
-   * squeezeExciteGateSuits declines.
+   * The gate [N, C] as one kernel (squeezeExciteGate: pool, both linears and activations) in
+   * inference at small batches, or null where that would change what the layer does or measured
+   * slower: a gradient needed, hooks on the layer or its linears, fusion off, or a batch or shape
+   * squeezeExciteGateSuits declines. The block folds it into its projection at batch 1
+   * (src/models/mobilenet-v3.ts); the caller releases it.
    */
-  private fusedGate(x: Tensor): Tensor | null {
+  inferenceGate(x: Tensor): Tensor | null {
     if (!inferenceFusionEnabled() || this.hasForwardHooks || this.fc1.hasForwardHooks || this.fc2.hasForwardHooks) return null;
     if (isGradEnabled() && (x.requiresGrad || this.parameters().some((p) => p.requiresGrad))) return null;
     if (!squeezeExciteGateSuits(x, this.fc1.weight)) return null;

@@ -18,7 +18,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { conv2dForward, type Conv2dOptions } from './conv2d.js';
 import { depthwiseConv2dForward } from './depthwise-conv2d.js';
 import type { BnEpilogue } from './epilogue.js';
-import { pointwiseConv2dEpilogue } from './matmul.js';
+import { pointwiseConv2dEpilogue, pointwiseInputScaleFuses } from './matmul.js';
 
 export type { BnEpilogue } from './epilogue.js';
 
@@ -33,9 +33,18 @@ export function convBnActSupports(outChannels: number): boolean {
 }
 
 /**
+ * Whether {@link convBnAct} can take `inputScale` for this pointwise x [N, H, W, Cin] and w [Cin, Cout]:
+ * a batch-1 input on the subgroup GEMM (the scale goes into the weights' rows as they are loaded).
+ */
+export function convBnActScalesInput(x: Tensor, w: Tensor): boolean {
+  return pointwiseInputScaleFuses(x, w);
+}
+
+/**
  * act(BatchNorm_eval(conv(x, w))) (+ residual) in one kernel. `epi` holds BatchNorm's gamma,
  * beta, running mean and variance ([Cout] each), its eps, the activation and the optional
- * residual (the output's shape). Forward only (see the module comment).
+ * residual (the output's shape), and for pointwise convolutions of one image an optional per-input-
+ * channel scale (`inputScale`, see {@link convBnActScalesInput}). Forward only (see the module comment).
  */
 export function convBnAct(kind: ConvKind, x: Tensor, w: Tensor, epi: BnEpilogue, options: Conv2dOptions = {}): Tensor {
   const what = `convBnAct(${kind}): x ${dims(x)}, w ${dims(w)}`;
@@ -48,6 +57,13 @@ export function convBnAct(kind: ConvKind, x: Tensor, w: Tensor, epi: BnEpilogue,
     if (t.shape.length !== 1 || t.shape[0] !== cout || t.dtype !== 'f32') throw new MobilegradError(`${what}: BatchNorm ${name} must be f32 [${cout}], got ${t.dtype} ${dims(t)}`);
   }
   if (epi.residual && kind !== 'pointwise') throw new MobilegradError(`${what}: a residual is fused only into pointwise convolutions`);
+  if (epi.inputScale) {
+    if (kind !== 'pointwise') throw new MobilegradError(`${what}: an input scale is fused only into pointwise convolutions`);
+    const cin = w.shape[0]!;
+    if (epi.inputScale.size !== cin || epi.inputScale.dtype !== 'f32') throw new MobilegradError(`${what}: the input scale must be f32 with ${cin} values (one per input channel), got ${epi.inputScale.dtype} ${dims(epi.inputScale)}`);
+    if (isGradEnabled() && epi.inputScale.requiresGrad) throw new MobilegradError(`${what}: this fused op is forward-only; compute under noGrad, or scale the input with mul when gradients are needed`);
+    if (!convBnActScalesInput(x, w)) throw new MobilegradError(`${what}: an input scale is fused only for one image (batch 1) with at least 64 input channels, channels in fours, on an adapter with subgroups; scale the input with mul otherwise`);
+  }
   if (kind === 'general') return conv2dForward(x, w, options, epi).y;
   if (kind === 'depthwise') return depthwiseConv2dForward(x, w, options, epi).y;
   if (x.shape.length !== 4 || w.shape.length !== 2 || x.shape[3] !== w.shape[0] || x.dtype !== 'f32' || w.dtype !== 'f32') {

@@ -16,6 +16,12 @@ export interface BnEpilogue {
   activation: ActivationName;
   /** Added after the activation; the output's shape. */
   residual?: Tensor;
+  /**
+   * Pointwise convolutions of a batch-1 input only: each input channel scaled by this [Cin] (or
+   * [1, Cin]) vector before the convolution (the squeeze-and-excitation gate), applied to the
+   * weights' rows as the kernel loads them (src/ops/matmul.ts, pointwiseInputScaleFuses).
+   */
+  inputScale?: Tensor;
 }
 
 /** The fused kernels' extra bindings (an unused residual binding gets a stand-in it never reads). */

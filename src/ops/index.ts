@@ -9,4 +9,4 @@ export { batchNorm, type BatchNormOptions, type RunningStats } from './batchnorm
 export { globalAvgPool } from './pool.js';
 export { conv2d, type Conv2dOptions } from './conv2d.js';
 export { depthwiseConv2d } from './depthwise-conv2d.js';
-export { convBnAct, convBnActSupports, type BnEpilogue, type ConvKind } from './conv-bn-act.js';
+export { convBnAct, convBnActScalesInput, convBnActSupports, type BnEpilogue, type ConvKind } from './conv-bn-act.js';

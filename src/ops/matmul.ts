@@ -114,8 +114,10 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
   let split: { chunk: number; splits: number };
   let bT: Tensor | null = null;
   let constants: Record<string, number> | undefined;
+  if (epi?.inputScale && !(sg && !transB && !bias)) throw new MobilegradError(`gemm: an input scale needs the subgroup kernel (k = ${k} >= ${SG_MIN_K}, k and n in fours, subgroups; see pointwiseInputScaleFuses)`);
   if (sg) {
     const cfg: SubgroupGemmConfig = { sg, tm: SG_ROWS_PER_LANE, j: columnGroups(n), transB, hasBias: !!bias, epilogue: !!epi, outAct: act !== 'identity' };
+    if (epi?.inputScale) cfg.scaleB = true;
     kernel = subgroupGemmKernel(cfg);
     tilesM = Math.ceil(m / (sg * cfg.tm));
     tilesN = Math.ceil(n / (4 * cfg.j));
@@ -159,7 +161,7 @@ function gemm(a: Tensor, b: Tensor, m: number, k: number, n: number, transA: boo
   let inputs: Record<string, Tensor> =
     kernel === gemmTn4Kernel ? { ta: a, tb: b } : kernel === gemmNn4Kernel || kernel === gemmNn4EpiKernel ? { na: a, nb: bT ?? b } : sg && !bias ? { a, b } : { a, b, bias: bias ?? a };
   if (epi) {
-    inputs = { ...inputs, ...epilogueTensors(epi) };
+    inputs = { ...inputs, ...epilogueTensors(epi), ...(epi.inputScale ? { bscale: epi.inputScale } : {}) };
     constants = { ...constants, ...epilogueConstants(epi) };
   }
   const opts = constants ? { constants } : {};
@@ -234,11 +236,23 @@ export function pointwiseConv2d(x: Tensor, w: Tensor): Tensor {
 }
 
 /**
+ * Whether {@link pointwiseConv2dEpilogue} can take a per-channel input scale (BnEpilogue.inputScale)
+ * for x [1, H, W, Cin] and w [Cin, Cout]: one image, so the scale folds into the weights' rows as
+ * the subgroup GEMM loads them (kernels/gemm-subgroup.ts, scaleB).
+ */
+export function pointwiseInputScaleFuses(x: Tensor, w: Tensor): boolean {
+  const k = w.shape[0]!;
+  const n = w.shape[1]!;
+  return x.shape.length === 4 && x.shape[0] === 1 && gemmPath === 'auto' && k >= SG_MIN_K && k % 4 === 0 && n % 4 === 0 && subgroupSize() !== null;
+}
+
+/**
  * The forward of {@link pointwiseConv2d} with the fused inference epilogue: BatchNorm with running
  * statistics, activation and residual applied as the GEMM stores (src/ops/conv-bn-act.ts). No
  * autograd; Cout % 4 == 0.
  */
 export function pointwiseConv2dEpilogue(x: Tensor, w: Tensor, epi: BnEpilogue): Tensor {
+  if (epi.inputScale && !pointwiseInputScaleFuses(x, w)) throw new MobilegradError(`pointwiseConv2dEpilogue: an input scale is fused only for a batch-1 input on the subgroup kernel (x [${x.shape.join(', ')}], w [${w.shape.join(', ')}])`);
   const [nb, h, wd, cin] = x.shape as [number, number, number, number];
   const cout = w.shape[1]!;
   return gemm(x, w, nb * h * wd, cin, cout, false, false, [nb, h, wd, cout], undefined, epi);

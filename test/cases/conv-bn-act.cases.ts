@@ -5,7 +5,7 @@
  */
 import * as mg from '../../src/index.js';
 import { cases } from '../support/cases.js';
-import { expectClose, expectTrue, prod, randomData } from '../support/check.js';
+import { expectClose, expectThrows, expectTrue, prod, randomData } from '../support/check.js';
 import { dense, depthwise, outSize, reference, wShape, type Conv } from './conv.cases.js';
 
 type Act = 'relu' | 'relu6' | 'hswish' | 'hsigmoid' | 'identity';
@@ -23,10 +23,12 @@ interface Fused {
   act: Act;
   residual: boolean;
   eps: number;
+  /** A per-input-channel scale (the SE gate) folded into a batch-1 pointwise conv. */
+  inputScale?: boolean;
 }
 
 const describe = (f: Fused) =>
-  `${f.kind} x [${f.conv.n},${f.conv.h},${f.conv.w},${f.conv.cin}] -> ${f.conv.cout} k${f.conv.kh} s${f.conv.stride} + BN + ${f.act}${f.residual ? ' + residual' : ''}`;
+  `${f.kind} x [${f.conv.n},${f.conv.h},${f.conv.w},${f.conv.cin}] -> ${f.conv.cout} k${f.conv.kh} s${f.conv.stride} + BN + ${f.act}${f.residual ? ' + residual' : ''}${f.inputScale ? ', input scaled per channel' : ''}`;
 
 async function check(f: Fused, seed: number): Promise<void> {
   const c = f.conv;
@@ -39,7 +41,9 @@ async function check(f: Fused, seed: number): Promise<void> {
   const vari = randomData(c.cout, seed + 5, 0.2, 2);
   const outN = c.n * ho * wo * c.cout;
   const res = f.residual ? randomData(outN, seed + 6) : null;
-  const conv = reference(c, x, w, new Float64Array(outN)).y;
+  const scale = f.inputScale ? randomData(c.cin, seed + 7, 0.1, 1.2) : null;
+  const xs = scale ? x.map((v, i) => v * scale[i % c.cin]!) : x;
+  const conv = reference(c, xs, w, new Float64Array(outN)).y;
   const want = new Float64Array(outN);
   for (let i = 0; i < outN; i++) {
     const ch = i % c.cout;
@@ -55,10 +59,19 @@ async function check(f: Fused, seed: number): Promise<void> {
     mean: mg.tensor(mean, [c.cout]),
     vari: mg.tensor(vari, [c.cout]),
     res: res ? mg.tensor(res, [c.n, ho, wo, c.cout]) : undefined,
+    scale: scale ? mg.tensor(scale, [1, c.cin]) : undefined,
   };
-  const y = mg.convBnAct(f.kind, t.x, t.w, {
+  const epi = {
     gamma: t.gamma, beta: t.beta, runningMean: t.mean, runningVar: t.vari, eps: f.eps, activation: f.act, ...(t.res ? { residual: t.res } : {}),
-  }, { stride: c.stride, padding: c.pad });
+    ...(t.scale ? { inputScale: t.scale } : {}),
+  };
+  if (t.scale && !mg.convBnActScalesInput(t.x, t.w)) {
+    // No subgroup GEMM here (or the plain path forced): the op must refuse, not compute without the scale.
+    await expectThrows(() => mg.convBnAct(f.kind, t.x, t.w, epi), describe(f), 'input scale is fused only');
+    for (const v of Object.values(t)) v?.release();
+    return;
+  }
+  const y = mg.convBnAct(f.kind, t.x, t.w, epi, { stride: c.stride, padding: c.pad });
   expectTrue(y.shape.join() === [c.n, ho, wo, c.cout].join(), `${describe(f)}: output shape [${y.shape}]`);
   expectClose(await y.toArray(), want, describe(f), 1e-4, 1e-5);
   for (const v of [...Object.values(t), y]) v?.release();
@@ -78,16 +91,19 @@ const shapes: Fused[] = [
   { conv: pw(1, 3, 5, 96, 20), kind: 'pointwise', act: 'hswish', residual: false, eps: 1e-3 }, // 15 rows: one partial row tile; 5 column groups
   { conv: pw(2, 7, 3, 20, 12), kind: 'pointwise', act: 'hsigmoid', residual: true, eps: 1e-3 }, // short K: the plain vec4 GEMM
   { conv: pw(1, 5, 5, 66, 8), kind: 'pointwise', act: 'relu6', residual: false, eps: 1e-3 }, // K not in fours: the plain vec4 GEMM at long K
+  // The SE gate folded into the projection (batch 1, subgroup GEMM): rows and k-blocks past the end.
+  { conv: pw(1, 7, 5, 96, 20), kind: 'pointwise', act: 'identity', residual: true, eps: 1e-3, inputScale: true },
+  { conv: pw(1, 3, 3, 76, 12), kind: 'pointwise', act: 'hswish', residual: false, eps: 1e-3, inputScale: true }, // k = 76: a partial last k-block
 ];
 
 /** Logits of MobileNetV3-Small in eval mode, fused or not, after a few training-mode forwards moved its statistics. */
-async function networkCase(): Promise<void> {
+async function networkCase(batch: number): Promise<void> {
   mg.seed(3);
   const model = mg.models.mobilenetV3Small({ numClasses: 7 });
   model.train();
   for (let i = 0; i < 2; i++) mg.tidy(() => void mg.noGrad(() => model.call(mg.randn([3, 33, 33, 3], { seed: 20 + i }))));
   model.eval();
-  const x = mg.randn([2, 37, 35, 3], { seed: 5 });
+  const x = mg.randn([batch, 37, 35, 3], { seed: 5 });
   const dev = mg.getDevice();
   const run = async (fused: boolean) => {
     const prev = mg.models.setInferenceFusion(fused);
@@ -124,7 +140,8 @@ export default cases('conv-bn-act', [
       }
     },
   ],
-  ['MobileNetV3-Small in eval mode: fused equals separate kernels, 40+ dispatches fewer', networkCase],
+  ['MobileNetV3-Small in eval mode: fused equals separate kernels, 40+ dispatches fewer', () => networkCase(2)],
+  ['the same at batch 1 (the SE gates folded into the projections where the adapter allows)', () => networkCase(1)],
   [
     'refuses what it cannot fuse: a gradient, channels not in fours',
     async () => {
@@ -146,7 +163,17 @@ export default cases('conv-bn-act', [
       w8.requiresGrad = true;
       const ones8 = mg.tensor(new Float32Array(8).fill(1), [8]);
       throws(() => mg.convBnAct('pointwise', x, w8, { ...bn, gamma: ones8, beta: ones8, runningMean: ones8, runningVar: ones8 }), 'forward-only');
-      [x, ones, w, w8, ones8].forEach((t) => t.release());
+      // An input scale: only pointwise, one value per input channel, one image.
+      const bn8 = { ...bn, gamma: ones8, beta: ones8, runningMean: ones8, runningVar: ones8 };
+      const x2 = mg.randn([2, 3, 3, 64], { seed: 4 });
+      const w64 = mg.randn([64, 8], { seed: 5 });
+      const s64 = mg.tensor(new Float32Array(64).fill(0.5), [1, 64]);
+      throws(() => mg.convBnAct('pointwise', x2, w64, { ...bn8, inputScale: s64 }), 'batch 1');
+      const w8c = mg.randn([8, 8], { seed: 7 });
+      const wdw = mg.randn([3, 3, 8], { seed: 6 });
+      throws(() => mg.convBnAct('pointwise', x, w8c, { ...bn8, inputScale: s64 }), '8 values');
+      throws(() => mg.convBnAct('depthwise', x, wdw, { ...bn8, inputScale: ones8 }), 'only into pointwise');
+      [x, ones, w, w8, ones8, x2, w64, s64, w8c, wdw].forEach((t) => t.release());
     },
   ],
 ]);
