@@ -38,8 +38,10 @@ fn serial_forward_sliced(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
   let g = ln.g;
   let mf = f32(nfp.m);
   let x0 = nf_x[g];
-  let mean = x0 + rs_sum(sw_sum(ln.k0, ln.end, cv, x0)) / mf;
-  let m2 = rs_sum(sw_m2(ln.k0, ln.end, cv, mean));
+  let part = sw_sums(ln.k0, ln.end, cv, x0);
+  let t = SwSums(rs_sum(part.s1), rs_sum(part.s2));
+  let mean = x0 + t.s1 / mf;
+  let m2 = sw_m2_of(t, mf);
   let invstd = 1.0 / sqrt(m2 / mf + nfp.eps);
   if (!ln.live) { return; }
   if (ln.lead) { nf_store_stats(g, cv, mean, invstd, m2, mf); }

@@ -415,36 +415,38 @@ fn small_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
 // ---- tiny tensors: one thread per channel group walks every row, no barrier -------------------
 // For small M on CPU adapters: there a workgroup barrier turns the shader into coroutines, which
 // cost the one-dispatch kernels above most of their time. Eight threads per workgroup, so that even
-// a few channel groups spread over the CPU's threads. Sums run in blocks of SB rows added to the
-// total, and the mean's sum is taken relative to the first row, so float32 keeps the statistics
-// of offset data (mean 100, std 0.05) over 100k rows as the two-stage passes do.
+// a few channel groups spread over the CPU's threads. The forward reads x twice (both sums in one
+// walk, then the normalisation). Sums run in blocks of SB rows added to the total, relative to the
+// channel's first row, so float32 keeps the statistics of offset data (mean 100, std 0.05) over
+// 100k rows as the two-stage passes do.
 const SB = 64u;
 
 // The walks of the serial kernels over the elements k0, k0 + cv, ... below `end` (one channel
 // group's rows, or a slice of them: shaders/batchnorm-serial-sg.wgsl), in blocks of SB rows.
-// Sum of x - x0 (x0: the channel's first row; offset data keeps its precision).
-fn sw_sum(k0: u32, end: u32, cv: u32, x0: V) -> V {
-  var s = V(0.0);
+// Sums of d and d^2 with d = x - x0 (x0: the channel's first row), in one walk: the mean is
+// x0 + S1 / M and the centred sum of squares S2 - S1^2 / M. Shifting by a value of the channel
+// keeps S2 and S1^2 / M of the order of the variance, so offset data keeps its precision.
+struct SwSums { s1: V, s2: V }
+fn sw_sums(k0: u32, end: u32, cv: u32, x0: V) -> SwSums {
+  var s1 = V(0.0);
+  var s2 = V(0.0);
   for (var kb = k0; kb < end; kb += SB * cv) {
-    var b = V(0.0);
-    for (var k = kb; k < min(kb + SB * cv, end); k += cv) { b += nf_x[k] - x0; }
-    s += b;
+    var b1 = V(0.0);
+    var b2 = V(0.0);
+    for (var k = kb; k < min(kb + SB * cv, end); k += cv) {
+      let d = nf_x[k] - x0;
+      b1 += d;
+      b2 = fma(d, d, b2);
+    }
+    s1 += b1;
+    s2 += b2;
   }
-  return s;
+  return SwSums(s1, s2);
 }
 
-// Sum of (x - mean)^2.
-fn sw_m2(k0: u32, end: u32, cv: u32, mean: V) -> V {
-  var s = V(0.0);
-  for (var kb = k0; kb < end; kb += SB * cv) {
-    var b = V(0.0);
-    for (var k = kb; k < min(kb + SB * cv, end); k += cv) {
-      let d = nf_x[k] - mean;
-      b = fma(d, d, b);
-    }
-    s += b;
-  }
-  return s;
+// The centred sum of squares from the shifted sums over all mf rows.
+fn sw_m2_of(t: SwSums, mf: f32) -> V {
+  return max(t.s2 - t.s1 * t.s1 / mf, V(0.0));
 }
 
 fn sw_apply(k0: u32, end: u32, cv: u32, g: u32, mean: V, invstd: V) {
@@ -497,8 +499,9 @@ fn serial_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   let mf = f32(nfp.m);
   let end = nfp.m * cv;
   let x0 = nf_x[g];
-  let mean = x0 + sw_sum(g, end, cv, x0) / mf;
-  let m2 = sw_m2(g, end, cv, mean);
+  let t = sw_sums(g, end, cv, x0);
+  let mean = x0 + t.s1 / mf;
+  let m2 = sw_m2_of(t, mf);
   let invstd = 1.0 / sqrt(m2 / mf + nfp.eps);
   nf_store_stats(g, cv, mean, invstd, m2, mf);
   sw_apply(g, end, cv, g, mean, invstd);
