@@ -37,7 +37,7 @@ fn serial_forward_sliced(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
   let ln = slice_lane(wid.y * nwg.x + wid.x, sid, nfp.m, cv);
   let g = ln.g;
   let mf = f32(nfp.m);
-  let x0 = nf_x[g];
+  let x0 = sw_shift(g, nfp.m, cv);
   let part = sw_sums(ln.k0, ln.end, cv, x0);
   let t = SwSums(rs_sum(part.s1), rs_sum(part.s2));
   let mean = x0 + t.s1 / mf;

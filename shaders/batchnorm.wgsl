@@ -417,13 +417,13 @@ fn small_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
 // cost the one-dispatch kernels above most of their time. Eight threads per workgroup, so that even
 // a few channel groups spread over the CPU's threads. The forward reads x twice (both sums in one
 // walk, then the normalisation). Sums run in blocks of SB rows added to the total, relative to the
-// channel's first row, so float32 keeps the statistics of offset data (mean 100, std 0.05) over
-// 100k rows as the two-stage passes do.
+// mean of the channel's first rows, so float32 keeps the statistics of offset data (mean 100,
+// std 0.05) over 100k rows as the two-stage passes do.
 const SB = 64u;
 
 // The walks of the serial kernels over the elements k0, k0 + cv, ... below `end` (one channel
 // group's rows, or a slice of them: shaders/batchnorm-serial-sg.wgsl), in blocks of SB rows.
-// Sums of d and d^2 with d = x - x0 (x0: the channel's first row), in one walk: the mean is
+// Sums of d and d^2 with d = x - x0 (x0: sw_shift), in one walk: the mean is
 // x0 + S1 / M and the centred sum of squares S2 - S1^2 / M. Shifting by a value of the channel
 // keeps S2 and S1^2 / M of the order of the variance, so offset data keeps its precision.
 struct SwSums { s1: V, s2: V }
@@ -442,6 +442,17 @@ fn sw_sums(k0: u32, end: u32, cv: u32, x0: V) -> SwSums {
     s2 += b2;
   }
   return SwSums(s1, s2);
+}
+
+// The shift for sw_sums: the mean of the channel's first SB rows (g: its first element), close
+// enough to the mean that S2 and S1^2 / M do not cancel. (With the first row alone, which can sit
+// a few standard deviations off, two training runs differing only in float rounding drifted apart
+// a hundred times faster: test/step-replay.test.ts, the split-K case.)
+fn sw_shift(g: u32, m: u32, cv: u32) -> V {
+  let rows = min(m, SB);
+  var s = V(0.0);
+  for (var k = g; k < g + rows * cv; k += cv) { s += nf_x[k]; }
+  return s / f32(rows);
 }
 
 // The centred sum of squares from the shifted sums over all mf rows.
@@ -498,7 +509,7 @@ fn serial_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   if (g >= cv) { return; }
   let mf = f32(nfp.m);
   let end = nfp.m * cv;
-  let x0 = nf_x[g];
+  let x0 = sw_shift(g, nfp.m, cv);
   let t = sw_sums(g, end, cv, x0);
   let mean = x0 + t.s1 / mf;
   let m2 = sw_m2_of(t, mf);
