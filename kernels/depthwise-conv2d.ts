@@ -112,3 +112,28 @@ export const depthwiseBackwardXSlide = defineVecKernel({
   workgroups: (u) => grid1d(u.n! * u.nch! * u.iwb! * u.cv!, 64),
   cost: (u, c, w) => ({ flops: dwFlops(u, c, w), bytes: dwBytes(u, c, w) }),
 });
+
+/**
+ * Small maps (at most 16 input positions, windows up to 5x5): override constants K, S, SMH, SMW,
+ * SMHO, SMWO, SMPAD (map sizes and padding, so padded taps compile away) and FLIP. One thread per
+ * (n, channel group) computes the whole output.
+ */
+const smallSpec: VecKernelSpec = {
+  name: 'depthwise_conv2d_forward_small',
+  source,
+  entry: 'forward_small',
+  inputs: ['mx', 'mwt'],
+  outputs: ['my'],
+  uniforms: ['n', 'h', 'w', 'cv', 'ho', 'wo'],
+  workgroups: (u) => grid1d(u.n! * u.cv!, 64),
+  cost: (u, c, w) => ({ flops: dwFlops(u, c, w), bytes: dwBytes(u, c, w) }),
+};
+export const depthwiseForwardSmall = defineVecKernel(smallSpec);
+
+/** depthwiseForwardSmall with the inference epilogue. */
+export const depthwiseForwardSmallEpi = defineVecKernel({
+  ...smallSpec,
+  name: 'depthwise_conv2d_forward_small_epi',
+  source: dwSource + epilogueWgsl('V', 8, true),
+  inputs: ['mx', 'mwt', ...EPILOGUE_INPUTS],
+});

@@ -479,3 +479,53 @@ fn backward_x_slide(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// forward_small: maps of at most 16 input positions (MobileNetV3-Small's 4x4 and 2x2 layers at
+// 64 px). One thread computes every output of one image and channel group. The map's sizes and
+// the padding are override constants too, so every tap's validity is known when the pipeline is
+// compiled: the taps that fall on padding (half of a 5x5 window over 4x4, 21 of 25 over 2x2)
+// cost nothing, where the block kernel loads a clamped address and multiplies a zero for each.
+// The input is loaded once (at most 16 values) and the weights once. FLIP as forward_slide (the
+// stride-1 input gradient).
+override SMH: u32;
+override SMW: u32;
+override SMHO: u32;
+override SMWO: u32;
+override SMPAD: i32;
+
+struct SmallParams { n: u32, h: u32, w: u32, cv: u32, ho: u32, wo: u32 }
+
+@group(0) @binding(0) var<storage, read> mx: array<V>;
+@group(0) @binding(1) var<storage, read> mwt: array<V>;
+@group(0) @binding(2) var<storage, read_write> my: array<V>;
+@group(0) @binding(3) var<uniform> mp: SmallParams;
+
+@compute @workgroup_size(64)
+fn forward_small(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= mp.n * mp.cv) { return; }
+  let n = t / mp.cv;
+  let g = t - n * mp.cv;
+  var xin: array<V, 16>;
+  for (var i = 0u; i < SMH * SMW; i++) { xin[i] = mx[(n * SMH * SMW + i) * mp.cv + g]; }
+  var wr: array<V, 25>;
+  for (var i = 0u; i < K * K; i++) { wr[i] = mwt[select(i, K * K - 1u - i, FLIP) * mp.cv + g]; }
+  let ec = epi_coef(g);
+  for (var oy = 0u; oy < SMHO; oy++) {
+    for (var ox = 0u; ox < SMWO; ox++) {
+      var a = V(0.0);
+      for (var ky = 0u; ky < K; ky++) {
+        let iy = i32(oy * S + ky) - SMPAD;
+        if (iy < 0 || iy >= i32(SMH)) { continue; }
+        for (var kx = 0u; kx < K; kx++) {
+          let ix = i32(ox * S + kx) - SMPAD;
+          if (ix < 0 || ix >= i32(SMW)) { continue; }
+          a = fma(xin[u32(iy) * SMW + u32(ix)], wr[ky * K + kx], a);
+        }
+      }
+      let o = ((n * SMHO + oy) * SMWO + ox) * mp.cv + g;
+      my[o] = epi(a, ec, o);
+    }
+  }
+}

@@ -154,6 +154,9 @@ const depthwiseShapes: Conv[] = [
   depthwise(3, 4, 4, 24, 5, 1, 2), // 4x4 output, 5x5: one 4x4 block per thread (vec4)
   depthwise(2, 2, 2, 12, 5, 1, 2), // 2x2 output: one 2x2 block; every tap but the centre 2x2 in the padding
   depthwise(2, 4, 3, 7, 5, 2, 2), // 2x2 output from 4x3 at stride 2, scalar
+  depthwise(3, 3, 3, 8, 5, 2, 2), // forward_small: odd 3x3 map onto 2x2 at stride 2 (vec4)
+  depthwise(2, 1, 3, 5, 3, 1, 1), // forward_small: a 1x3 map, forward and the rotated dx (scalar)
+  depthwise(1, 3, 3, 4, 2, 1, 0), // forward_small: even window, no padding, 3x3 onto 2x2
 ];
 
 export default cases('conv', [
