@@ -137,3 +137,19 @@ export const depthwiseForwardSmallEpi = defineVecKernel({
   source: dwSource + epilogueWgsl('V', 8, true),
   inputs: ['mx', 'mwt', ...EPILOGUE_INPUTS],
 });
+
+/**
+ * Weight gradient over small maps (as depthwiseForwardSmall, stride any, no FLIP): override
+ * constants K, S, SMH, SMW, SMHO, SMWO, SMPAD. One thread per (split of `ipt` images, channel
+ * group); output [splits, K, K, C] partial sums.
+ */
+export const depthwiseBackwardWSmall = defineVecKernel({
+  name: 'depthwise_conv2d_backward_w_small',
+  source,
+  entry: 'backward_w_small',
+  inputs: ['mwx', 'mwdy'],
+  outputs: ['mwpart'],
+  uniforms: ['n', 'h', 'w', 'cv', 'ho', 'wo', 'ipt', 'splits'],
+  workgroups: (u) => grid1d(u.splits! * u.cv!, 64),
+  cost: (u, c, w) => ({ flops: dwFlops(u, c, w), bytes: dwBytes(u, c, w, u.splits!) }),
+});

@@ -529,3 +529,44 @@ fn forward_small(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
     }
   }
 }
+
+// backward_w_small: the weight gradient over the same small maps. One thread per (split of `ipt`
+// images, channel group) sums every tap over its images, the image's input map (at most 16
+// values) and dy map (at most 4) loaded once each; taps that only ever meet padding compile to a
+// zero store. Output [splits, K, K, C] partial sums.
+struct SmallWParams { n: u32, h: u32, w: u32, cv: u32, ho: u32, wo: u32, ipt: u32, splits: u32 }
+
+@group(0) @binding(0) var<storage, read> mwx: array<V>;
+@group(0) @binding(1) var<storage, read> mwdy: array<V>;
+@group(0) @binding(2) var<storage, read_write> mwpart: array<V>;
+@group(0) @binding(3) var<uniform> mwp: SmallWParams;
+
+@compute @workgroup_size(64)
+fn backward_w_small(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= mwp.splits * mwp.cv) { return; }
+  let s = t / mwp.cv;
+  let g = t - s * mwp.cv;
+  var acc: array<V, 25>;
+  for (var i = 0u; i < K * K; i++) { acc[i] = V(0.0); }
+  for (var n = s * mwp.ipt; n < min(mwp.n, (s + 1u) * mwp.ipt); n++) {
+    var xin: array<V, 16>;
+    for (var i = 0u; i < SMH * SMW; i++) { xin[i] = mwx[(n * SMH * SMW + i) * mwp.cv + g]; }
+    var d: array<V, 4>;
+    for (var i = 0u; i < SMHO * SMWO; i++) { d[i] = mwdy[(n * SMHO * SMWO + i) * mwp.cv + g]; }
+    for (var oy = 0u; oy < SMHO; oy++) {
+      for (var ox = 0u; ox < SMWO; ox++) {
+        for (var ky = 0u; ky < K; ky++) {
+          let iy = i32(oy * S + ky) - SMPAD;
+          if (iy < 0 || iy >= i32(SMH)) { continue; }
+          for (var kx = 0u; kx < K; kx++) {
+            let ix = i32(ox * S + kx) - SMPAD;
+            if (ix < 0 || ix >= i32(SMW)) { continue; }
+            acc[ky * K + kx] = fma(xin[u32(iy) * SMW + u32(ix)], d[oy * SMWO + ox], acc[ky * K + kx]);
+          }
+        }
+      }
+    }
+  }
+  for (var i = 0u; i < K * K; i++) { mwpart[(s * K * K + i) * mwp.cv + g] = acc[i]; }
+}

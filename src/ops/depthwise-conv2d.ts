@@ -2,6 +2,7 @@
 import {
   depthwiseBackwardW,
   depthwiseBackwardWSlide,
+  depthwiseBackwardWSmall,
   depthwiseBackwardX,
   depthwiseBackwardXSlide,
   depthwiseForward,
@@ -267,6 +268,24 @@ function inputGrad(g: Tensor, w: Tensor, shape: readonly number[], dims: { n: nu
 }
 
 /**
+ * The weight gradient over small maps (smallMap; shaders/depthwise-conv2d.wgsl `backward_w_small`):
+ * about SLIDE_W_THREADS threads, each summing every tap over `ipt` images. Measured on lavapipe
+ * (batch 32, 64-px layers, kernel bench): see docs/benchmarks.md.
+ */
+function weightGradSmall(x: Tensor, g: Tensor, wShape: readonly number[], dims: { n: number; h: number; w: number; cv: number; ho: number; wo: number }, k: number, stride: number, padding: number): Tensor {
+  const c = wShape[2]!;
+  const { kernel, w: sw } = pickWidth(depthwiseBackwardWSmall, c);
+  const cv = c / sw;
+  const { n, h, w: wd, ho, wo } = dims;
+  const ipt = Math.ceil(n / Math.max(1, Math.min(n, Math.ceil(SLIDE_W_THREADS / cv))));
+  const splits = Math.ceil(n / ipt);
+  const part = runKernel1(kernel, { mwx: x, mwdy: g }, { shape: [splits, ...wShape] }, { n, h, w: wd, cv, ho, wo, ipt, splits }, {
+    constants: smallConstants(k, stride, padding, h, wd, ho, wo),
+  });
+  return sumSplits(part, splits, wShape);
+}
+
+/**
  * The sliding weight gradient (shaders/depthwise-conv2d.wgsl `backward_w_slide`), or null where the
  * per-ky kernel stays (windows over 5x5, strides over 2, 5x5 at stride 2 onto fewer than 14 rows).
  * One thread per (split, strip of OWB output columns, channel group) holds all K*K taps; a split
@@ -278,6 +297,7 @@ function inputGrad(g: Tensor, w: Tensor, shape: readonly number[], dims: { n: nu
  * 14x14 -> 7x7 0.95x (kept on the per-ky kernel). 1024 threads measured ahead of 2048 and 4096.
  */
 function weightGradSlide(x: Tensor, g: Tensor, wShape: readonly number[], dims: { n: number; h: number; w: number; cv: number; ho: number; wo: number }, k: number, stride: number, padding: number): Tensor | null {
+  if (smallMap(dims.h, dims.w, dims.ho, dims.wo, k)) return weightGradSmall(x, g, wShape, dims, k, stride, padding);
   if (k > MAX_SLIDE_K || stride > 2 || (stride === 2 && k > 3 && dims.ho < 14)) return null;
   const c = wShape[2]!;
   const { kernel, w: sw } = pickWidth(depthwiseBackwardWSlide, slideLanes(c, k, stride, Math.min(dims.ho, dims.wo)));
