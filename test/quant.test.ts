@@ -16,6 +16,7 @@ import { activationNames } from '../src/quant/net-plan.js';
 import { paramsForRange, quantizeWeights } from '../src/quant/qparams.js';
 import { quantizeNet } from '../src/quant/quantize.js';
 import { argmaxRows } from '../src/quant/compare.js';
+import { dropPoints } from '../src/quant/pipeline.js';
 import type { ImageSet } from '../src/train/evaluate.js';
 
 const SIZE = 40;
@@ -188,5 +189,14 @@ describe('quantization parameters', () => {
       const y = (x * Math.min(Math.max(x + 3, 0), 6)) / 6;
       expect(hs[q + 128]).toBe(Math.max(-128, Math.min(127, Math.round(y / out.scale) + out.zeroPoint)));
     }
+  });
+});
+
+describe('the accuracy-drop check', () => {
+  it('accepts a drop of exactly the tolerance (no floating-point excess) and refuses one image more', () => {
+    expect(100 * (0.616 - 0.606)).toBeGreaterThan(1); // why dropPoints rounds
+    expect(dropPoints({ accuracyA: 0.616, accuracyB: 0.606 })).toBe(1);
+    expect(dropPoints({ accuracyA: 0.616, accuracyB: 0.605 })).toBeCloseTo(1.1, 9);
+    expect(dropPoints({ accuracyA: 0.5, accuracyB: 0.75 })).toBe(-25);
   });
 });
