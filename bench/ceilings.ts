@@ -188,26 +188,25 @@ export class RooflineProbes {
 
   /** FMA throughput, registers only, GFLOP/s. */
   async fma(reps: number): Promise<number> {
-    const t = await timed(this.device, reps, (e) => {
-      const p = e.beginComputePass();
-      p.setPipeline(this.fmaPipe);
-      p.setBindGroup(0, this.fmaBg);
-      p.dispatchWorkgroups(this.fmaGroups);
-      p.end();
-    });
+    const t = await this.oneDispatch(reps, this.fmaPipe, this.fmaBg, this.fmaGroups);
     return (this.fmaGroups * 64 * FMA_ITER * 8 * 4 * 2) / t / 1e9;
   }
 
   /** Load issue, 1e9 vec4 loads per second. */
   async loadIssue(reps: number): Promise<number> {
-    const t = await timed(this.device, reps, (e) => {
+    const t = await this.oneDispatch(reps, this.loadPipe, this.loadBg, this.loadGroups);
+    return (this.loadGroups * 64 * LOAD_ITER * 8) / t / 1e9;
+  }
+
+  /** Seconds of one dispatch of `groups` workgroups (best of `reps` submits). */
+  private oneDispatch(reps: number, pipe: GPUComputePipeline, bg: GPUBindGroup, groups: number): Promise<number> {
+    return timed(this.device, reps, (e) => {
       const p = e.beginComputePass();
-      p.setPipeline(this.loadPipe);
-      p.setBindGroup(0, this.loadBg);
-      p.dispatchWorkgroups(this.loadGroups);
+      p.setPipeline(pipe);
+      p.setBindGroup(0, bg);
+      p.dispatchWorkgroups(groups);
       p.end();
     });
-    return (this.loadGroups * 64 * LOAD_ITER * 8) / t / 1e9;
   }
 
   /** The three roofline terms only, as measured now. */
