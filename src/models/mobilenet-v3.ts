@@ -52,7 +52,7 @@ export class ConvBNAct extends Module {
    */
   fusedForward(x: Tensor, residual?: Tensor, inputScale?: Tensor): Tensor | null {
     if (!this.fuses(x, residual)) return null;
-    if (inputScale && !this.scalesInput(x)) return null;
+    if (inputScale && !(this.conv.kind === 'pointwise' && convBnActScalesInput(x, this.conv.weight))) return null;
     const { stride, padding } = this.conv;
     const epi = this.bn.epilogue(this.act as ActivationName, residual);
     return convBnAct(this.conv.kind, x, this.conv.weight, inputScale ? { ...epi, inputScale } : epi, { stride, padding });

@@ -48,7 +48,7 @@ export function convBnActScalesInput(x: Tensor, w: Tensor): boolean {
  */
 export function convBnAct(kind: ConvKind, x: Tensor, w: Tensor, epi: BnEpilogue, options: Conv2dOptions = {}): Tensor {
   const what = `convBnAct(${kind}): x ${dims(x)}, w ${dims(w)}`;
-  if (isGradEnabled() && [x, w, epi.gamma, epi.beta, epi.residual].some((t) => t?.requiresGrad)) {
+  if (isGradEnabled() && [x, w, epi.gamma, epi.beta, epi.residual, epi.inputScale].some((t) => t?.requiresGrad)) {
     throw new MobilegradError(`${what}: this fused op is forward-only; compute under noGrad, or use the separate conv and batchNorm ops when gradients are needed`);
   }
   const cout = w.shape[w.shape.length - 1]!;
@@ -61,7 +61,6 @@ export function convBnAct(kind: ConvKind, x: Tensor, w: Tensor, epi: BnEpilogue,
     if (kind !== 'pointwise') throw new MobilegradError(`${what}: an input scale is fused only into pointwise convolutions`);
     const cin = w.shape[0]!;
     if (epi.inputScale.size !== cin || epi.inputScale.dtype !== 'f32') throw new MobilegradError(`${what}: the input scale must be f32 with ${cin} values (one per input channel), got ${epi.inputScale.dtype} ${dims(epi.inputScale)}`);
-    if (isGradEnabled() && epi.inputScale.requiresGrad) throw new MobilegradError(`${what}: this fused op is forward-only; compute under noGrad, or scale the input with mul when gradients are needed`);
     if (!convBnActScalesInput(x, w)) throw new MobilegradError(`${what}: an input scale is fused only for one image (batch 1) with at least 64 input channels, channels in fours, on an adapter with subgroups; scale the input with mul otherwise`);
   }
   if (kind === 'general') return conv2dForward(x, w, options, epi).y;
